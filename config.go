@@ -1,0 +1,188 @@
+package slackexporter // import "github.com/slackexporter/slackexporter"
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+
+	"go.opentelemetry.io/collector/config/confighttp"
+	"go.opentelemetry.io/collector/config/configopaque"
+	"go.opentelemetry.io/collector/config/configoptional"
+	"go.opentelemetry.io/collector/config/configretry"
+	"go.opentelemetry.io/collector/exporter/exporterhelper"
+
+	"github.com/slackexporter/slackexporter/internal/selection"
+)
+
+// Config is the slack exporter's configuration.
+type Config struct {
+	// ClientConfig (proxy_url, tls, headers, timeout, …) applies to the Web
+	// API and to webhooks alike. Its timeout also bounds each push.
+	confighttp.ClientConfig `mapstructure:",squash"`
+
+	// Token is a bot token for chat.postMessage. Exactly one of Token and
+	// WebhookURL is set.
+	Token configopaque.String `mapstructure:"token"`
+	// WebhookURL is an incoming webhook; its path holds a secret.
+	WebhookURL configopaque.String `mapstructure:"webhook_url"`
+	// APIURL is the Web API base URL.
+	APIURL string `mapstructure:"api_url"`
+	// Channel is the default channel (token mode only).
+	Channel string `mapstructure:"channel"`
+
+	Filter    FilterConfig    `mapstructure:"filter"`
+	Routes    []RouteConfig   `mapstructure:"routes"`
+	RateLimit RateLimitConfig `mapstructure:"rate_limit"`
+
+	QueueConfig   configoptional.Optional[exporterhelper.QueueBatchConfig] `mapstructure:"sending_queue"`
+	BackOffConfig configretry.BackOffConfig                                `mapstructure:"retry_on_failure"`
+
+	// prevent unkeyed literal initialization
+	_ struct{}
+}
+
+// FilterConfig keeps the records that matter.
+type FilterConfig struct {
+	// MinSeverity: trace, debug, info, warn, error or fatal.
+	MinSeverity string `mapstructure:"min_severity"`
+	// Include: OTTL log conditions; if any are given, a record must match one.
+	Include []string `mapstructure:"include"`
+	// Exclude: OTTL log conditions; a record matching any is dropped.
+	Exclude []string `mapstructure:"exclude"`
+}
+
+// RouteConfig sends the records matching Condition to Channel or WebhookURL.
+type RouteConfig struct {
+	Condition  string              `mapstructure:"condition"`
+	Channel    string              `mapstructure:"channel"`
+	WebhookURL configopaque.String `mapstructure:"webhook_url"`
+}
+
+// RateLimitConfig paces posts per destination (channel or webhook).
+type RateLimitConfig struct {
+	PerSecond float64 `mapstructure:"per_second"`
+	Burst     int     `mapstructure:"burst"`
+}
+
+// Validate reports every mistake at once, each naming its key. It never
+// prints a token or a webhook URL.
+func (c *Config) Validate() error {
+	var errs []error
+	add := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
+	}
+	webhookMode := c.WebhookURL != ""
+	switch {
+	case c.Token == "" && !webhookMode:
+		add("token", "set token (bot token) or webhook_url (incoming webhook)")
+	case c.Token != "" && webhookMode:
+		add("token", "set either token or webhook_url, not both")
+	case c.Token != "" && c.Channel == "":
+		add("channel", "required with token: the channel for records no route matches")
+	case webhookMode && c.Channel != "":
+		add("channel", "a webhook posts to the channel it was created for; remove channel or use a token")
+	}
+	if webhookMode {
+		if err := checkWebhookURL(string(c.WebhookURL)); err != nil {
+			add("webhook_url", "%v", err)
+		}
+	}
+	if err := checkAPIURL(c.APIURL); err != nil {
+		add("api_url", "%v", err)
+	}
+	if c.Endpoint != "" {
+		add("endpoint", "not used by the slack exporter: set api_url (Web API) or webhook_url")
+	}
+	if _, err := selection.ParseMinSeverity(c.Filter.MinSeverity); err != nil {
+		add("filter.min_severity", "%v", err)
+	}
+	for i, cond := range c.Filter.Include {
+		if err := selection.CheckCondition(cond); err != nil {
+			add(fmt.Sprintf("filter.include[%d]", i), "%v", err)
+		}
+	}
+	for i, cond := range c.Filter.Exclude {
+		if err := selection.CheckCondition(cond); err != nil {
+			add(fmt.Sprintf("filter.exclude[%d]", i), "%v", err)
+		}
+	}
+	for i, r := range c.Routes {
+		key := fmt.Sprintf("routes[%d]", i)
+		if r.Condition == "" {
+			add(key+".condition", "required")
+		} else if err := selection.CheckCondition(r.Condition); err != nil {
+			add(key+".condition", "%v", err)
+		}
+		switch {
+		case r.Channel == "" && r.WebhookURL == "":
+			add(key, "set channel or webhook_url")
+		case r.Channel != "" && r.WebhookURL != "":
+			add(key, "set either channel or webhook_url, not both")
+		case r.Channel != "" && webhookMode:
+			add(key+".channel", "a channel needs a token; in webhook mode give the route its own webhook_url")
+		case r.WebhookURL != "":
+			if err := checkWebhookURL(string(r.WebhookURL)); err != nil {
+				add(key+".webhook_url", "%v", err)
+			}
+		}
+	}
+	if c.RateLimit.PerSecond <= 0 {
+		add("rate_limit.per_second", "must be greater than 0")
+	}
+	if c.RateLimit.Burst < 1 {
+		add("rate_limit.burst", "must be at least 1")
+	}
+	if c.Timeout < 0 {
+		add("timeout", "must not be negative")
+	}
+	return errors.Join(errs...)
+}
+
+func checkAPIURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%q is not an http(s) URL", raw)
+	}
+	return nil
+}
+
+// checkWebhookURL checks the shape of a webhook URL without ever quoting it.
+func checkWebhookURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return errors.New("not an http(s) URL (value not shown: it is a secret)")
+	}
+	return nil
+}
+
+// plaintextWarnings names the URLs that would carry a secret (the token, or
+// the webhook's own path) unencrypted to a host other than this one.
+func (c *Config) plaintextWarnings() []string {
+	var keys []string
+	if c.Token != "" && isPlaintextRemote(c.APIURL) {
+		keys = append(keys, "api_url")
+	}
+	if isPlaintextRemote(string(c.WebhookURL)) {
+		keys = append(keys, "webhook_url")
+	}
+	for i, r := range c.Routes {
+		if isPlaintextRemote(string(r.WebhookURL)) {
+			keys = append(keys, fmt.Sprintf("routes[%d].webhook_url", i))
+		}
+	}
+	return keys
+}
+
+func isPlaintextRemote(raw string) bool {
+	u, err := url.Parse(raw)
+	return err == nil && u.Scheme == "http" && !isLoopback(u.Hostname())
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

@@ -1,0 +1,92 @@
+package slackexporter // import "github.com/slackexporter/slackexporter"
+
+import (
+	"context"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/confighttp"
+	"go.opentelemetry.io/collector/config/configoptional"
+	"go.opentelemetry.io/collector/config/configretry"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/exporter"
+	"go.opentelemetry.io/collector/exporter/exporterhelper"
+	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/slackexporter/slackexporter/internal/metadata"
+)
+
+const (
+	defaultAPIURL       = "https://slack.com/api/"
+	defaultTimeout      = 10 * time.Second
+	defaultFlushTimeout = time.Second
+)
+
+// NewFactory returns the factory of the slack exporter.
+func NewFactory() exporter.Factory {
+	return exporter.NewFactory(
+		metadata.Type,
+		createDefaultConfig,
+		exporter.WithLogs(createLogs, metadata.LogsStability),
+	)
+}
+
+func createDefaultConfig() component.Config {
+	client := confighttp.NewDefaultClientConfig()
+	client.Timeout = defaultTimeout
+
+	// Batching gathers a second of records so a burst becomes one message.
+	queue := exporterhelper.NewDefaultQueueConfig()
+	batch := exporterhelper.NewDefaultBatchConfig()
+	batch.FlushTimeout = defaultFlushTimeout
+	queue.Batch = configoptional.Some(batch)
+
+	// An alert that arrives late beats one that is lost: keep retrying, and
+	// let the queue's bound (whose drops are counted) be the limit.
+	retry := configretry.NewDefaultBackOffConfig()
+	retry.MaxElapsedTime = 0
+
+	return &Config{
+		ClientConfig:  client,
+		APIURL:        defaultAPIURL,
+		Filter:        FilterConfig{MinSeverity: "error"},
+		RateLimit:     RateLimitConfig{PerSecond: 1, Burst: 3},
+		QueueConfig:   configoptional.Some(queue),
+		BackOffConfig: retry,
+	}
+}
+
+func createLogs(ctx context.Context, set exporter.Settings, cfg component.Config) (exporter.Logs, error) {
+	c := cfg.(*Config)
+	e, err := newSlackExporter(c, set)
+	if err != nil {
+		return nil, err
+	}
+	queued, err := exporterhelper.NewLogs(ctx, set, cfg, e.push,
+		exporterhelper.WithStart(e.start),
+		exporterhelper.WithShutdown(e.shutdown),
+		exporterhelper.WithCapabilities(consumer.Capabilities{MutatesData: false}),
+		exporterhelper.WithTimeout(exporterhelper.TimeoutConfig{Timeout: c.Timeout}),
+		exporterhelper.WithRetry(c.BackOffConfig),
+		exporterhelper.WithQueue(c.QueueConfig),
+	)
+	if err != nil {
+		return nil, err
+	}
+	return &selectingLogs{Logs: queued, exporter: e}, nil
+}
+
+// selectingLogs filters and routes in the caller's goroutine, so only the
+// records that go to Slack enter exporterhelper's queue.
+type selectingLogs struct {
+	exporter.Logs
+	exporter *slackExporter
+}
+
+func (s *selectingLogs) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
+	kept := s.exporter.selectRecords(ctx, ld)
+	if kept.LogRecordCount() == 0 {
+		return nil
+	}
+	return s.Logs.ConsumeLogs(ctx, kept)
+}

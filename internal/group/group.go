@@ -1,0 +1,161 @@
+// Package group collapses the records of one push that share a fingerprint
+// into entries with a count, so a burst of the same error becomes one line
+// that says how often it happened.
+package group
+
+import (
+	"cmp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+)
+
+// Attr is one attribute shown with an entry.
+type Attr struct {
+	Key, Value string
+}
+
+// Entry is one fingerprint's records: a sample (the first record seen) and
+// how many records it stands for.
+type Entry struct {
+	Severity     plog.SeverityNumber
+	SeverityText string
+	Service      string
+	Body         string
+	// Context is the sample's resource context worth showing (environment, host).
+	Context []Attr
+	// Attributes are the sample's record attributes, in the record's order.
+	Attributes     []Attr
+	TraceID        string
+	SpanID         string
+	Count          int
+	First, Last    time.Time
+	firstSeenOrder int
+	// Records are the positions (as given to Add) of the records this entry
+	// stands for, so a failed delivery can be retried record by record.
+	Records []int
+}
+
+// Grouper collects entries; the zero value is not usable, use New.
+type Grouper struct {
+	byKey   map[string]*Entry
+	entries []*Entry
+	// hidden attribute keys are never shown (internal tags).
+	hidden string
+}
+
+// New returns a Grouper that never shows the attribute named hidden.
+func New(hidden string) *Grouper {
+	return &Grouper{byKey: make(map[string]*Entry), hidden: hidden}
+}
+
+// resourceContextKeys are the resource attributes shown with a sample, in
+// this order, when present.
+var resourceContextKeys = []string{"deployment.environment.name", "deployment.environment", "host.name", "k8s.namespace.name", "k8s.pod.name"}
+
+// Add counts record lr (at position pos) into its entry.
+func (g *Grouper) Add(res pcommon.Resource, lr plog.LogRecord, severity plog.SeverityNumber, pos int) {
+	service := ""
+	if v, ok := res.Attributes().Get("service.name"); ok {
+		service = v.AsString()
+	}
+	body := bodyText(lr)
+	key := fingerprint(service, severity, body)
+	at := recordTime(lr)
+	e, ok := g.byKey[key]
+	if !ok {
+		e = &Entry{
+			Severity: severity, SeverityText: lr.SeverityText(), Service: service, Body: body,
+			Context: resourceContext(res), Attributes: g.attributes(lr),
+			First: at, Last: at, firstSeenOrder: len(g.entries),
+		}
+		if id := lr.TraceID(); !id.IsEmpty() {
+			e.TraceID = id.String()
+		}
+		if id := lr.SpanID(); !id.IsEmpty() {
+			e.SpanID = id.String()
+		}
+		g.byKey[key] = e
+		g.entries = append(g.entries, e)
+	}
+	e.Count++
+	e.Records = append(e.Records, pos)
+	if at.Before(e.First) {
+		e.First = at
+	}
+	if at.After(e.Last) {
+		e.Last = at
+	}
+}
+
+// Entries returns the entries, most frequent first, then in order of first
+// appearance.
+func (g *Grouper) Entries() []*Entry {
+	out := slices.Clone(g.entries)
+	slices.SortStableFunc(out, func(a, b *Entry) int {
+		if c := cmp.Compare(b.Count, a.Count); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.firstSeenOrder, b.firstSeenOrder)
+	})
+	return out
+}
+
+// fingerprint identifies identical records: same service, severity and body.
+func fingerprint(service string, severity plog.SeverityNumber, body string) string {
+	var b strings.Builder
+	b.Grow(len(service) + len(body) + 4)
+	b.WriteString(service)
+	b.WriteByte(0)
+	b.WriteString(strconv.Itoa(int(severity)))
+	b.WriteByte(0)
+	b.WriteString(body)
+	return b.String()
+}
+
+// bodyText is a string body as is, a map or slice as compact JSON, and, for
+// a record without a body, its exception message.
+func bodyText(lr plog.LogRecord) string {
+	if lr.Body().Type() != pcommon.ValueTypeEmpty {
+		return lr.Body().AsString()
+	}
+	if v, ok := lr.Attributes().Get("exception.message"); ok {
+		return v.AsString()
+	}
+	return ""
+}
+
+func recordTime(lr plog.LogRecord) time.Time {
+	if ts := lr.Timestamp(); ts != 0 {
+		return ts.AsTime()
+	}
+	if ts := lr.ObservedTimestamp(); ts != 0 {
+		return ts.AsTime()
+	}
+	return time.Time{}
+}
+
+func (g *Grouper) attributes(lr plog.LogRecord) []Attr {
+	attrs := make([]Attr, 0, lr.Attributes().Len())
+	for k, v := range lr.Attributes().All() {
+		if k == g.hidden {
+			continue
+		}
+		attrs = append(attrs, Attr{Key: k, Value: v.AsString()})
+	}
+	return attrs
+}
+
+func resourceContext(res pcommon.Resource) []Attr {
+	var attrs []Attr
+	for _, k := range resourceContextKeys {
+		if v, ok := res.Attributes().Get(k); ok {
+			attrs = append(attrs, Attr{Key: k, Value: v.AsString()})
+		}
+	}
+	return attrs
+}

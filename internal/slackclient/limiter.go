@@ -1,0 +1,69 @@
+package slackclient
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// Limiter paces the posts to one destination. Every queue consumer posting
+// there shares it, so together they stay within Slack's per-channel rate,
+// and a 429's Retry-After pauses all of them.
+type Limiter struct {
+	mu          sync.Mutex
+	bucket      *rate.Limiter
+	pausedUntil time.Time
+}
+
+// NewLimiter allows perSecond posts on average, burst at once.
+func NewLimiter(perSecond float64, burst int) *Limiter {
+	return &Limiter{bucket: rate.NewLimiter(rate.Limit(perSecond), burst)}
+}
+
+// WaitTooLongError says the next slot is further away than the caller's
+// deadline; the caller should give the records back to the queue.
+type WaitTooLongError struct {
+	Delay time.Duration
+}
+
+func (e *WaitTooLongError) Error() string {
+	return fmt.Sprintf("next slot to post in %s, after the push deadline", e.Delay.Round(time.Millisecond))
+}
+
+// Wait blocks until a post may go out. When that is later than ctx's
+// deadline it returns a *WaitTooLongError at once and spends nothing.
+func (l *Limiter) Wait(ctx context.Context) error {
+	now := time.Now()
+	l.mu.Lock()
+	r := l.bucket.ReserveN(now, 1)
+	delay := max(r.DelayFrom(now), l.pausedUntil.Sub(now))
+	l.mu.Unlock()
+	if deadline, ok := ctx.Deadline(); ok && now.Add(delay).After(deadline) {
+		r.CancelAt(now)
+		return &WaitTooLongError{Delay: delay}
+	}
+	if delay <= 0 {
+		return nil
+	}
+	t := time.NewTimer(delay)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		r.Cancel()
+		return ctx.Err()
+	}
+}
+
+// Pause stops every post to this destination for d (Slack's Retry-After).
+func (l *Limiter) Pause(d time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if until := time.Now().Add(d); until.After(l.pausedUntil) {
+		l.pausedUntil = until
+	}
+}
