@@ -62,25 +62,22 @@ const markerReserve = len("…(999999999999999 more characters)")
 // it keeps as many whole characters of s as fit, then the marker, which
 // counts the characters of s left out. Entities are never cut in half.
 func fit(s string, max int) string {
-	escaped := escape(s)
-	if utf8.RuneCountInString(escaped) <= max {
-		return escaped
-	}
 	budget := max - markerReserve
-	used, cut, total := 0, -1, 0
-	for i := 0; i < len(s); total++ {
+	used, cut := 0, -1
+	for i := 0; i < len(s); {
 		r, size := utf8.DecodeRuneInString(s[i:])
-		if cut < 0 {
-			if used+escapedLen(r, size) > budget {
-				cut = i
-			} else {
-				used += escapedLen(r, size)
-			}
+		n := escapedLen(r, size)
+		if cut < 0 && used+n > budget {
+			cut = i
+		}
+		if used += n; used > max {
+			// Too long: stop reading (bodies can be megabytes).
+			kept := utf8.RuneCountInString(s[:cut])
+			return escape(s[:cut]) + truncationMarker(utf8.RuneCountInString(s)-kept)
 		}
 		i += size
 	}
-	kept := utf8.RuneCountInString(s[:cut])
-	return escape(s[:cut]) + truncationMarker(total-kept)
+	return escape(s)
 }
 
 // escapedLen is how many characters escape turns one decoded rune into.

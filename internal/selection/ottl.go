@@ -1,6 +1,8 @@
 package selection
 
 import (
+	"fmt"
+
 	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/ottl"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/ottl/contexts/ottllog"
 	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/ottl/ottlfuncs"
@@ -23,8 +25,10 @@ func CheckCondition(condition string) error {
 	if err != nil {
 		return err
 	}
-	_, err = parser.ParseCondition(condition)
-	return err
+	if _, err = parser.ParseCondition(condition); err != nil {
+		return fmt.Errorf("OTTL condition %q does not parse: %w", condition, err)
+	}
+	return nil
 }
 
 func compile(parser ottl.Parser[*ottllog.TransformContext], set component.TelemetrySettings, texts []string) (*conditions, error) {

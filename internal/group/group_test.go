@@ -1,0 +1,79 @@
+package group
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
+)
+
+func resource(service string) pcommon.Resource {
+	r := pcommon.NewResource()
+	r.Attributes().PutStr("service.name", service)
+	r.Attributes().PutStr("deployment.environment", "prod")
+	r.Attributes().PutStr("team", "not shown")
+	return r
+}
+
+func record(body string, at time.Time) plog.LogRecord {
+	lr := plog.NewLogRecord()
+	lr.Body().SetStr(body)
+	lr.SetTimestamp(pcommon.NewTimestampFromTime(at))
+	lr.Attributes().PutStr("order_id", "42")
+	lr.Attributes().PutStr("slack.destination", "channel:alerts")
+	return lr
+}
+
+func TestIdenticalRecordsCollapse(t *testing.T) {
+	t0 := time.Date(2026, 11, 27, 14, 0, 0, 0, time.UTC)
+	g := New("slack.destination")
+	g.Add(resource("checkout"), record("db down", t0.Add(2*time.Second)), plog.SeverityNumberError, 0)
+	g.Add(resource("checkout"), record("cache miss storm", t0), plog.SeverityNumberError, 1)
+	g.Add(resource("checkout"), record("db down", t0), plog.SeverityNumberError, 2)
+	g.Add(resource("checkout"), record("db down", t0.Add(5*time.Second)), plog.SeverityNumberError, 3)
+	// Same body, other service or other severity: not the same record.
+	g.Add(resource("payments"), record("db down", t0), plog.SeverityNumberError, 4)
+	g.Add(resource("checkout"), record("db down", t0), plog.SeverityNumberFatal, 5)
+
+	entries := g.Entries()
+	require.Len(t, entries, 4)
+	top := entries[0]
+	assert.Equal(t, "db down", top.Body)
+	assert.Equal(t, "checkout", top.Service)
+	assert.Equal(t, 3, top.Count)
+	assert.Equal(t, []int{0, 2, 3}, top.Records)
+	assert.Equal(t, t0, top.First)
+	assert.Equal(t, t0.Add(5*time.Second), top.Last)
+	assert.Equal(t, []Attr{{"order_id", "42"}}, top.Attributes, "the internal tag is hidden")
+	assert.Equal(t, []Attr{{"deployment.environment", "prod"}}, top.Context)
+	// Ties keep the order of first appearance.
+	assert.Equal(t, []string{"cache miss storm", "db down", "db down"}, []string{entries[1].Body, entries[2].Body, entries[3].Body})
+	assert.Equal(t, "payments", entries[2].Service)
+	assert.Equal(t, plog.SeverityNumberFatal, entries[3].Severity)
+}
+
+func TestBodyKindsAndTrace(t *testing.T) {
+	g := New("")
+	lr := plog.NewLogRecord()
+	m := lr.Body().SetEmptyMap()
+	m.PutStr("msg", "boom")
+	m.PutInt("code", 7)
+	lr.SetTraceID(pcommon.TraceID{0x4b, 0xf9, 1})
+	lr.SetSpanID(pcommon.SpanID{0, 0xf0, 0x67})
+	lr.SetObservedTimestamp(pcommon.NewTimestampFromTime(time.Unix(100, 0)))
+	g.Add(resource("a"), lr, plog.SeverityNumberError, 0)
+
+	exc := plog.NewLogRecord()
+	exc.Attributes().PutStr("exception.message", "nil pointer")
+	g.Add(resource("a"), exc, plog.SeverityNumberError, 1)
+
+	entries := g.Entries()
+	assert.JSONEq(t, `{"msg":"boom","code":7}`, entries[0].Body, "map bodies as compact JSON")
+	assert.Equal(t, "4bf90100000000000000000000000000", entries[0].TraceID)
+	assert.Equal(t, "00f0670000000000", entries[0].SpanID)
+	assert.True(t, time.Unix(100, 0).Equal(entries[0].First), "observed time when the record has none")
+	assert.Equal(t, "nil pointer", entries[1].Body, "a record without body shows its exception")
+}

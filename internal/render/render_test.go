@@ -1,0 +1,206 @@
+package render
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/slack-go/slack"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/slackexporter/slackexporter/internal/group"
+)
+
+var t0 = time.Date(2026, 11, 27, 14, 2, 3, 123e6, time.UTC)
+
+func entry(service, body string, count int) *group.Entry {
+	return &group.Entry{
+		Severity: plog.SeverityNumberError, Service: service, Body: body, Count: count,
+		First: t0, Last: t0.Add(6 * time.Second), Records: make([]int, count),
+	}
+}
+
+// texts returns every text a message shows, blocks and fallback.
+func texts(m Message) []string {
+	out := []string{m.Text}
+	for _, b := range m.Blocks {
+		switch b := b.(type) {
+		case *slack.HeaderBlock:
+			out = append(out, b.Text.Text)
+		case *slack.SectionBlock:
+			out = append(out, b.Text.Text)
+			for _, f := range b.Fields {
+				out = append(out, f.Text)
+			}
+		case *slack.ContextBlock:
+			for _, e := range b.ContextElements.Elements {
+				out = append(out, e.(*slack.TextBlockObject).Text)
+			}
+		}
+	}
+	return out
+}
+
+// requireWithinLimits checks every Slack limit DESIGN.md lists.
+func requireWithinLimits(t testing.TB, m Message) {
+	t.Helper()
+	require.LessOrEqual(t, len(m.Blocks), maxBlocks)
+	require.LessOrEqual(t, utf8.RuneCountInString(m.Text), maxFallbackText)
+	require.True(t, utf8.ValidString(m.Text))
+	raw, err := json.Marshal(m.Blocks)
+	require.NoError(t, err)
+	require.LessOrEqual(t, utf8.RuneCount(raw), maxBlocksJSON, "all blocks together")
+	for _, b := range m.Blocks {
+		switch b := b.(type) {
+		case *slack.HeaderBlock:
+			require.Equal(t, slack.PlainTextType, b.Text.Type)
+			require.LessOrEqual(t, utf8.RuneCountInString(b.Text.Text), maxHeaderText)
+		case *slack.SectionBlock:
+			require.LessOrEqual(t, utf8.RuneCountInString(b.Text.Text), maxSectionText)
+			require.True(t, b.Text.Verbatim, "no auto-linking of log text")
+			require.True(t, utf8.ValidString(b.Text.Text))
+		case *slack.ContextBlock:
+			require.LessOrEqual(t, len(b.ContextElements.Elements), 10)
+			for _, e := range b.ContextElements.Elements {
+				txt := e.(*slack.TextBlockObject)
+				require.LessOrEqual(t, utf8.RuneCountInString(txt.Text), maxContextElement)
+				require.True(t, txt.Verbatim)
+			}
+		default:
+			t.Fatalf("unexpected block %T", b)
+		}
+	}
+}
+
+func isHeader(m Message, s string) bool {
+	h, ok := m.Blocks[0].(*slack.HeaderBlock)
+	return ok && h.Text.Text == s
+}
+
+// requireNoMarkup checks that no text holds a raw '<' or '>': without them
+// Slack can form no mention, channel link, URL link or date.
+func requireNoMarkup(t testing.TB, m Message) {
+	t.Helper()
+	for _, s := range texts(m) {
+		if isHeader(m, s) {
+			continue // plain_text: shown literally, never parsed
+		}
+		require.NotContains(t, s, "<")
+		require.NotContains(t, s, ">")
+	}
+}
+
+func TestHostileTextIsEscaped(t *testing.T) {
+	body := "<!channel> <!here> <!everyone> <@U123> <!subteam^S1> <#C1|general> <https://evil.example|click> & \x1b[31m\xff"
+	e := entry("<!here>-svc", body, 1)
+	e.Attributes = []group.Attr{{Key: "<@U9>", Value: "<!channel>"}}
+	e.Context = []group.Attr{{Key: "deployment.environment", Value: "<!everyone>"}}
+	msgs := Messages([]*group.Entry{e})
+	require.Len(t, msgs, 1)
+	requireWithinLimits(t, msgs[0])
+	requireNoMarkup(t, msgs[0])
+	section := msgs[0].Blocks[1].(*slack.SectionBlock).Text.Text
+	assert.Contains(t, section, "&lt;!channel&gt; &lt;!here&gt;")
+	assert.Contains(t, section, "&lt;@U123&gt;")
+	assert.Contains(t, section, "&amp; \\x1b[31m\\xff", "control characters and invalid bytes become visible escapes")
+	// The header is plain_text: shown literally, so it needs no escaping.
+	assert.Contains(t, msgs[0].Blocks[0].(*slack.HeaderBlock).Text.Text, "<!here>-svc")
+}
+
+func TestLongBodyIsCutWithAMarker(t *testing.T) {
+	body := strings.Repeat("a", 10<<20)
+	msgs := Messages([]*group.Entry{entry("svc", body, 1)})
+	require.Len(t, msgs, 1)
+	requireWithinLimits(t, msgs[0])
+	section := msgs[0].Blocks[1].(*slack.SectionBlock).Text.Text
+	kept := strings.Count(section[:strings.Index(section, "…")], "a")
+	assert.Contains(t, section, fmt.Sprintf("…(%d more characters)", 10<<20-kept))
+	assert.Greater(t, kept, 2500, "the body gets most of the section")
+}
+
+func TestCutNeverSplitsAnEntity(t *testing.T) {
+	for n := 2990; n < 3010; n++ {
+		got := fit(strings.Repeat("&", n), 2000)
+		cut := got[:strings.LastIndex(got, "…")]
+		assert.Equal(t, 0, len(strings.ReplaceAll(cut, "&amp;", "")), "only whole entities before the marker")
+		assert.LessOrEqual(t, utf8.RuneCountInString(got), 2000)
+		assert.Contains(t, got, fmt.Sprintf("…(%d more characters)", n-strings.Count(cut, "&amp;")))
+	}
+}
+
+func TestCodeFenceInBodyCannotCloseTheBlock(t *testing.T) {
+	msgs := Messages([]*group.Entry{entry("svc", "before ``` *bold* after", 1)})
+	section := msgs[0].Blocks[1].(*slack.SectionBlock).Text.Text
+	inner := strings.TrimSuffix(section[strings.Index(section, "```")+3:], "```")
+	assert.NotContains(t, inner, "```")
+}
+
+func TestSingleRecordAndCollapsedEntries(t *testing.T) {
+	one := Messages([]*group.Entry{entry("checkout", "payment failed", 1)})[0]
+	assert.Equal(t, "🔴 ERROR in checkout", one.Blocks[0].(*slack.HeaderBlock).Text.Text)
+	assert.Equal(t, "🔴 ERROR · checkout: payment failed", one.Text)
+	assert.Contains(t, texts(one), "2026-11-27 14:02:03.123 UTC")
+
+	many := Messages([]*group.Entry{entry("checkout", "payment failed", 37), entry("payments", "card declined", 2)})[0]
+	assert.Equal(t, "🔴 39 error records from checkout, payments", many.Blocks[0].(*slack.HeaderBlock).Text.Text)
+	assert.Equal(t, "🔴 ERROR · checkout: payment failed (×37) +2 more records in 1 groups", many.Text)
+	section := many.Blocks[1].(*slack.SectionBlock).Text.Text
+	assert.True(t, strings.HasPrefix(section, "*ERROR* · checkout · ×37\n```payment failed```"), section)
+	assert.Contains(t, texts(many), "first 2026-11-27 14:02:03.123 · last 14:02:09.123 UTC")
+	assert.Equal(t, 39, many.Records())
+}
+
+func TestContextShowsResourceAttributesAndTrace(t *testing.T) {
+	e := entry("checkout", "boom", 1)
+	e.Context = []group.Attr{{Key: "deployment.environment", Value: "prod"}}
+	e.Attributes = []group.Attr{{Key: "order_id", Value: "42"}, {Key: "http.status", Value: "500"}}
+	e.TraceID, e.SpanID = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+	all := strings.Join(texts(Messages([]*group.Entry{e})[0]), "\n")
+	assert.Contains(t, all, "deployment.environment: prod")
+	assert.Contains(t, all, "order_id=42 · http.status=500")
+	assert.Contains(t, all, "trace_id 4bf92f3577b34da6a3ce929d0e0e4736 · span_id 00f067aa0ba902b7")
+}
+
+func TestManyEntriesSplitOnlyAtLimits(t *testing.T) {
+	var entries []*group.Entry
+	total := 0
+	for i := 0; i < 300; i++ {
+		e := entry(fmt.Sprintf("svc-%d", i%7), fmt.Sprintf("error %d: %s", i, strings.Repeat("<&>", 200)), i%5+1)
+		e.Attributes = []group.Attr{{Key: "k", Value: strings.Repeat("v", 500)}}
+		entries = append(entries, e)
+		total += e.Count
+	}
+	msgs := Messages(entries)
+	require.Greater(t, len(msgs), 1)
+	seen, records := 0, 0
+	for i, m := range msgs {
+		requireWithinLimits(t, m)
+		requireNoMarkup(t, m)
+		for _, e := range m.Entries {
+			assert.Same(t, entries[seen], e, "entries keep their order and appear once")
+			seen++
+		}
+		records += m.Records()
+		if i < len(msgs)-1 {
+			// A message was closed only because the next entry would not fit.
+			next := entryBlocks(msgs[i+1].Entries[0])
+			raw, _ := json.Marshal(m.Blocks[1:])
+			closedByBlocks := len(m.Blocks)+len(next) > maxBlocks
+			closedBySize := utf8.RuneCount(raw)+jsonSize(next) > maxBlocksJSON-headerBudget
+			assert.True(t, closedByBlocks || closedBySize, "message %d was split early", i)
+		}
+	}
+	assert.Equal(t, len(entries), seen)
+	assert.Equal(t, total, records)
+}
+
+func TestEmptyBodyStillRendersValidSection(t *testing.T) {
+	m := Messages([]*group.Entry{entry("", "", 1)})[0]
+	requireWithinLimits(t, m)
+	assert.Contains(t, m.Blocks[0].(*slack.HeaderBlock).Text.Text, "unknown service")
+}

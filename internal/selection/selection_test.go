@@ -1,0 +1,153 @@
+package selection
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/pdata/plog"
+)
+
+type rec struct {
+	service, env string
+	severity     plog.SeverityNumber
+	text         string
+	body         string
+}
+
+func logsOf(recs ...rec) plog.Logs {
+	ld := plog.NewLogs()
+	for _, r := range recs {
+		rl := ld.ResourceLogs().AppendEmpty()
+		rl.Resource().Attributes().PutStr("service.name", r.service)
+		if r.env != "" {
+			rl.Resource().Attributes().PutStr("deployment.environment", r.env)
+		}
+		lr := rl.ScopeLogs().AppendEmpty().LogRecords().AppendEmpty()
+		lr.SetSeverityNumber(r.severity)
+		lr.SetSeverityText(r.text)
+		lr.Body().SetStr(r.body)
+	}
+	return ld
+}
+
+func bodies(ld plog.Logs) map[string]string {
+	out := map[string]string{}
+	for _, rl := range ld.ResourceLogs().All() {
+		for _, sl := range rl.ScopeLogs().All() {
+			for _, lr := range sl.LogRecords().All() {
+				d, _ := lr.Attributes().Get(DestinationAttribute)
+				out[lr.Body().Str()] = d.Str()
+			}
+		}
+	}
+	return out
+}
+
+func newSelector(t *testing.T, cfg Config) *Selector {
+	t.Helper()
+	s, err := New(cfg, componenttest.NewNopTelemetrySettings())
+	require.NoError(t, err)
+	return s
+}
+
+func TestSeverityFilterUsesNumberThenText(t *testing.T) {
+	s := newSelector(t, Config{MinSeverity: plog.SeverityNumberError, DefaultDestination: "default"})
+	in := logsOf(
+		rec{service: "a", severity: plog.SeverityNumberInfo, body: "info"},
+		rec{service: "a", severity: plog.SeverityNumberError, body: "error"},
+		rec{service: "a", severity: plog.SeverityNumberFatal, body: "fatal"},
+		rec{service: "a", text: "ERROR", body: "text error"},
+		rec{service: "a", text: "Err", body: "text err"},
+		rec{service: "a", text: "critical", body: "text critical"},
+		rec{service: "a", text: "warning", body: "text warning"},
+		rec{service: "a", text: "bogus", body: "unknown text"},
+		// The number wins over a contradicting text.
+		rec{service: "a", severity: plog.SeverityNumberDebug, text: "ERROR", body: "debug number"},
+	)
+	kept, filtered := s.Select(context.Background(), in)
+	assert.Equal(t, map[string]string{
+		"error": "default", "fatal": "default", "text error": "default", "text err": "default", "text critical": "default",
+	}, bodies(kept))
+	assert.Equal(t, 4, filtered)
+	assert.Equal(t, 9, in.LogRecordCount(), "the input is never modified")
+	_, tagged := in.ResourceLogs().At(1).ScopeLogs().At(0).LogRecords().At(0).Attributes().Get(DestinationAttribute)
+	assert.False(t, tagged, "tags go on the copies only")
+}
+
+func TestIncludeExcludeAndRoutes(t *testing.T) {
+	s := newSelector(t, Config{
+		MinSeverity: plog.SeverityNumberWarn,
+		Include:     []string{`resource.attributes["service.name"] == "checkout"`, `resource.attributes["service.name"] == "payments"`},
+		Exclude:     []string{`IsMatch(body, "healthcheck")`},
+		Routes: []Route{
+			{Condition: `resource.attributes["deployment.environment"] == "prod"`, Destination: "prod"},
+			{Condition: `severity_number >= SEVERITY_NUMBER_FATAL`, Destination: "pager"},
+			{Condition: `true`, Destination: "never reached for prod"},
+		},
+		DefaultDestination: "default",
+	})
+	in := logsOf(
+		rec{service: "checkout", env: "prod", severity: plog.SeverityNumberError, body: "prod error"},
+		rec{service: "checkout", env: "dev", severity: plog.SeverityNumberFatal, body: "dev fatal"},
+		rec{service: "payments", env: "dev", severity: plog.SeverityNumberWarn, body: "dev warn"},
+		rec{service: "payments", env: "prod", severity: plog.SeverityNumberError, body: "healthcheck failed"},
+		rec{service: "search", env: "prod", severity: plog.SeverityNumberError, body: "not included"},
+	)
+	kept, filtered := s.Select(context.Background(), in)
+	assert.Equal(t, map[string]string{
+		"prod error": "prod",
+		"dev fatal":  "pager",
+		"dev warn":   "never reached for prod",
+	}, bodies(kept))
+	assert.Equal(t, 2, filtered)
+}
+
+func TestRecordsOfOneResourceShareOneCopiedResource(t *testing.T) {
+	s := newSelector(t, Config{MinSeverity: plog.SeverityNumberError, DefaultDestination: "d"})
+	in := plog.NewLogs()
+	rl := in.ResourceLogs().AppendEmpty()
+	rl.Resource().Attributes().PutStr("service.name", "checkout")
+	for _, sev := range []plog.SeverityNumber{plog.SeverityNumberError, plog.SeverityNumberInfo, plog.SeverityNumberError} {
+		sl := rl.ScopeLogs().AppendEmpty()
+		sl.Scope().SetName("scope")
+		lr := sl.LogRecords().AppendEmpty()
+		lr.SetSeverityNumber(sev)
+		sl.LogRecords().AppendEmpty().SetSeverityNumber(sev)
+	}
+	kept, filtered := s.Select(context.Background(), in)
+	assert.Equal(t, 2, filtered)
+	require.Equal(t, 1, kept.ResourceLogs().Len())
+	assert.Equal(t, 2, kept.ResourceLogs().At(0).ScopeLogs().Len(), "only scopes with kept records are copied")
+	assert.Equal(t, 4, kept.LogRecordCount())
+}
+
+func TestRuntimeErrorInConditionDoesNotDropTheRecord(t *testing.T) {
+	// Int() of a non-number fails at evaluation time. An exclude that cannot
+	// decide must not drop the record.
+	s := newSelector(t, Config{
+		MinSeverity:        plog.SeverityNumberError,
+		Exclude:            []string{`Int(body) > 3`},
+		DefaultDestination: "d",
+	})
+	kept, filtered := s.Select(context.Background(), logsOf(rec{service: "a", severity: plog.SeverityNumberError, body: "not a number"}))
+	assert.Equal(t, 0, filtered)
+	assert.Equal(t, 1, kept.LogRecordCount())
+}
+
+func TestParseMinSeverity(t *testing.T) {
+	n, err := ParseMinSeverity("WARN")
+	require.NoError(t, err)
+	assert.Equal(t, plog.SeverityNumberWarn, n)
+	_, err = ParseMinSeverity("warning!")
+	assert.ErrorContains(t, err, `unknown severity "warning!"`)
+}
+
+func TestCheckCondition(t *testing.T) {
+	assert.NoError(t, CheckCondition(`attributes["http.status"] >= 500`))
+	err := CheckCondition(`attributes["http.status"] >>= 500`)
+	assert.ErrorContains(t, err, `OTTL condition "attributes[\"http.status\"] >>= 500" does not parse`)
+	assert.ErrorContains(t, CheckCondition(`NoSuchFunc(body)`), "NoSuchFunc")
+}

@@ -1,0 +1,182 @@
+package slackclient
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/slack-go/slack"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var blocks = []slack.Block{slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, "hi", false, true), nil, nil)}
+
+// answer serves one canned HTTP answer and remembers the last request body.
+func answer(t *testing.T, status int, header map[string]string, body string) (*httptest.Server, *string) {
+	var got string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		got = string(b)
+		for k, v := range header {
+			w.Header().Set(k, v)
+		}
+		w.WriteHeader(status)
+		_, _ = io.WriteString(w, body)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &got
+}
+
+func asError(t *testing.T, err error) *Error {
+	t.Helper()
+	var se *Error
+	require.ErrorAs(t, err, &se)
+	return se
+}
+
+func TestWebAPIClassifiesAnswers(t *testing.T) {
+	tests := []struct {
+		name       string
+		status     int
+		header     map[string]string
+		body       string
+		class      Class
+		code       string
+		retryAfter time.Duration
+	}{
+		{"channel_not_found", 200, nil, `{"ok":false,"error":"channel_not_found"}`, Permanent, "channel_not_found", 0},
+		{"invalid_auth", 200, nil, `{"ok":false,"error":"invalid_auth"}`, Permanent, "invalid_auth", 0},
+		{"invalid_blocks", 200, nil, `{"ok":false,"error":"invalid_blocks"}`, Permanent, "invalid_blocks", 0},
+		{"unknown error is permanent", 200, nil, `{"ok":false,"error":"something_new"}`, Permanent, "something_new", 0},
+		{"ratelimited in body", 200, nil, `{"ok":false,"error":"ratelimited"}`, Throttled, "ratelimited", time.Second},
+		{"internal_error", 200, nil, `{"ok":false,"error":"internal_error"}`, Transient, "internal_error", 0},
+		{"fatal_error retried: late beats lost", 200, nil, `{"ok":false,"error":"fatal_error"}`, Transient, "fatal_error", 0},
+		{"429 with Retry-After", 429, map[string]string{"Retry-After": "7"}, `{"ok":false,"error":"ratelimited"}`, Throttled, "ratelimited", 7 * time.Second},
+		{"503", 503, nil, "upstream down", Transient, "http_503", 0},
+		{"404", 404, nil, "nope", Permanent, "http_404", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, _ := answer(t, tt.status, tt.header, tt.body)
+			err := NewWebAPI("xoxb-secret-token", srv.URL+"/api/", srv.Client()).Post(context.Background(), "#alerts", "text", blocks)
+			se := asError(t, err)
+			assert.Equal(t, tt.class, se.Class)
+			assert.Equal(t, tt.code, se.Code)
+			assert.Equal(t, tt.retryAfter, se.RetryAfter)
+			assert.NotContains(t, err.Error(), "xoxb-secret-token")
+		})
+	}
+}
+
+func TestWebAPISuccessSendsBlocksWithoutUnfurling(t *testing.T) {
+	srv, got := answer(t, 200, nil, `{"ok":true,"channel":"C1","ts":"1.2"}`)
+	require.NoError(t, NewWebAPI("xoxb-t", srv.URL+"/api/", srv.Client()).Post(context.Background(), "#alerts", "fallback", blocks))
+	assert.Contains(t, *got, "channel=%23alerts")
+	assert.Contains(t, *got, "blocks=")
+	assert.Contains(t, *got, "unfurl_links=false")
+	assert.NotContains(t, *got, "link_names", "Slack must never turn names in log text into mentions")
+}
+
+func TestWebhookClassifiesPlainTextAnswers(t *testing.T) {
+	tests := []struct {
+		status int
+		body   string
+		class  Class
+		code   string
+	}{
+		{404, "channel_not_found", Permanent, "channel_not_found"},
+		{410, "channel_is_archived", Permanent, "channel_is_archived"},
+		{403, "action_prohibited", Permanent, "action_prohibited"},
+		{400, "invalid_payload", Permanent, "invalid_payload"},
+		{404, "no_active_hooks", Permanent, "no_active_hooks"},
+		{500, "rollup_error", Transient, "rollup_error"},
+		{502, "<html>bad gateway</html>", Transient, "http_502"},
+		{429, "rate_limited", Throttled, "rate_limited"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.body, func(t *testing.T) {
+			srv, _ := answer(t, tt.status, map[string]string{"Retry-After": "3"}, tt.body)
+			url := srv.URL + "/services/T0/B0/hook-secret"
+			err := NewWebhook(url, srv.Client()).Post(context.Background(), "text", blocks)
+			se := asError(t, err)
+			assert.Equal(t, tt.class, se.Class)
+			assert.Equal(t, tt.code, se.Code)
+			if tt.class == Throttled {
+				assert.Equal(t, 3*time.Second, se.RetryAfter)
+			}
+			assert.NotContains(t, err.Error(), "hook-secret")
+		})
+	}
+}
+
+func TestWebhookSuccess(t *testing.T) {
+	srv, got := answer(t, 200, nil, "ok")
+	require.NoError(t, NewWebhook(srv.URL+"/services/a/b/c", srv.Client()).Post(context.Background(), "fallback", blocks))
+	assert.Contains(t, *got, `"text":"fallback"`)
+	assert.Contains(t, *got, `"blocks":[{"type":"section"`)
+	assert.Contains(t, *got, `"unfurl_links":false`)
+}
+
+func TestNetworkErrorsAreTransientAndRedacted(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	url := srv.URL + "/services/T0/B0/hook-secret"
+	srv.Close() // connection refused from now on
+	err := NewWebhook(url, http.DefaultClient).Post(context.Background(), "t", blocks)
+	se := asError(t, err)
+	assert.Equal(t, Transient, se.Class)
+	assert.Equal(t, "network", se.Code)
+	assert.NotContains(t, err.Error(), "hook-secret")
+	assert.NotContains(t, err.Error(), "/services/")
+	assert.Contains(t, err.Error(), "connection refused")
+
+	release := make(chan struct{})
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	defer hang.Close()
+	defer close(release)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	err = NewWebhook(hang.URL+"/services/a/b/hook-secret", hang.Client()).Post(ctx, "t", blocks)
+	se = asError(t, err)
+	assert.Equal(t, Transient, se.Class)
+	assert.Equal(t, "timeout", se.Code)
+	assert.NotContains(t, err.Error(), "hook-secret")
+}
+
+func TestLimiterPacesAndPauses(t *testing.T) {
+	l := NewLimiter(20, 2) // a slot every 50ms after a burst of 2
+	ctx := context.Background()
+	start := time.Now()
+	for i := 0; i < 4; i++ {
+		require.NoError(t, l.Wait(ctx))
+	}
+	assert.GreaterOrEqual(t, time.Since(start), 90*time.Millisecond, "2 of 4 posts had to wait a slot each")
+
+	l.Pause(300 * time.Millisecond)
+	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	before := time.Now()
+	err := l.Wait(short)
+	var wait *WaitTooLongError
+	require.True(t, errors.As(err, &wait), "a wait past the deadline is refused at once: %v", err)
+	assert.Less(t, time.Since(before), 50*time.Millisecond)
+	assert.Greater(t, wait.Delay, 200*time.Millisecond)
+
+	require.NoError(t, l.Wait(ctx))
+	assert.GreaterOrEqual(t, time.Since(before), 290*time.Millisecond, "nothing goes out before the pause ends")
+}
+
+func TestHintsNameTheFix(t *testing.T) {
+	err := &Error{Class: Permanent, Code: "not_in_channel"}
+	assert.True(t, strings.Contains(err.Error(), "member"), err.Error())
+}
