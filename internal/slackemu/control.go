@@ -1,0 +1,105 @@
+package slackemu
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+)
+
+// controlRoutes serve /_emu/, the API tests and the demo use to read what was
+// posted and to inject faults.
+func (s *Server) controlRoutes(m *http.ServeMux) {
+	m.HandleFunc("GET /_emu/health", func(w http.ResponseWriter, r *http.Request) {
+		textOut(w, http.StatusOK, "ok\n") // not logged: scripts poll it
+	})
+	m.Handle("GET /_emu/messages", s.logged(s.getMessages))
+	m.Handle("POST /_emu/reset", s.logged(func(w http.ResponseWriter, r *http.Request) {
+		s.Reset()
+		jsonOut(w, http.StatusOK, map[string]any{"ok": true})
+	}))
+	m.Handle("GET /_emu/faults", s.logged(func(w http.ResponseWriter, r *http.Request) {
+		jsonOut(w, http.StatusOK, map[string]any{"faults": s.Faults()})
+	}))
+	m.Handle("POST /_emu/faults", s.logged(s.postFault))
+	m.Handle("DELETE /_emu/faults", s.logged(func(w http.ResponseWriter, r *http.Request) {
+		if t := r.URL.Query().Get("target"); t != "" {
+			jsonOut(w, http.StatusOK, map[string]any{"ok": true, "cleared": s.ClearFault(t)})
+			return
+		}
+		s.ClearFaults()
+		jsonOut(w, http.StatusOK, map[string]any{"ok": true})
+	}))
+	m.Handle("GET /_emu/stats", s.logged(func(w http.ResponseWriter, r *http.Request) {
+		jsonOut(w, http.StatusOK, s.Stats())
+	}))
+}
+
+// getMessages lists messages, optionally for one destination (?channel= takes
+// "#alerts" — %23alerts in a URL — "alerts", a channel id or "webhook/T/B"),
+// as JSON or, with ?format=text, rendered for people.
+func (s *Server) getMessages(w http.ResponseWriter, r *http.Request) {
+	msgs := s.Messages()
+	if ch := r.URL.Query().Get("channel"); ch != "" {
+		want := faultTarget(ch)
+		kept := msgs[:0]
+		for _, m := range msgs {
+			if m.Channel == want || m.ChannelID == want {
+				kept = append(kept, m)
+			}
+		}
+		msgs = kept
+	}
+	if r.URL.Query().Get("format") == "text" {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		RenderText(w, msgs)
+		return
+	}
+	jsonOut(w, http.StatusOK, map[string]any{"messages": msgs})
+}
+
+func (s *Server) postFault(w http.ResponseWriter, r *http.Request) {
+	var f Fault
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&f); err != nil {
+		jsonOut(w, http.StatusBadRequest, map[string]any{"ok": false, "error": err.Error()})
+		return
+	}
+	if err := s.SetFault(f); err != nil {
+		jsonOut(w, http.StatusBadRequest, map[string]any{"ok": false, "error": err.Error()})
+		return
+	}
+	_ = f.normalize(s.opts.RetryAfter) // echo the fault as it is in force, defaults filled
+	jsonOut(w, http.StatusOK, map[string]any{"ok": true, "fault": f})
+}
+
+func jsonOut(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false) // show message text as sent
+	_ = enc.Encode(v)
+}
+
+func textOut(w http.ResponseWriter, status int, s string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(s))
+}
+
+// logged logs a control request with its status; control URLs hold no secrets.
+func (s *Server) logged(h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		h(sw, r)
+		s.logger.Printf("%s %s -> %s", r.Method, r.URL.RequestURI(), strconv.Itoa(sw.status))
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}

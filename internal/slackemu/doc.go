@@ -1,0 +1,31 @@
+// Package slackemu is a local stand-in for Slack, used by the exporter's tests,
+// benchmarks and demo instead of the real service.
+//
+// It speaks both ways the exporter posts — chat.postMessage / chat.update with a
+// bot token, and incoming webhooks — and enforces Slack's size and rate limits,
+// so a message Slack would reject fails here too. It records what was posted and
+// can be told to misbehave (errors, 429s, hangs, dropped connections) through the
+// /_emu/ control endpoints or the Go API.
+//
+// In-process use from a test:
+//
+//	emu := slackemu.New(slackemu.Options{})
+//	srv := httptest.NewServer(emu)
+//	t.Cleanup(srv.Close)
+//	t.Cleanup(emu.Close) // runs first: frees requests held by a "hang" fault
+//	api := slack.New(slackemu.DefaultToken, slack.OptionAPIURL(srv.URL+"/api/"))
+//
+// cmd/slackemu serves the same handler on a loopback port for other processes.
+//
+// Slack endpoints: POST /api/chat.postMessage, /api/chat.update, /api/auth.test
+// (form or JSON bodies) and POST /services/{a}/{b}/{secret} (recorded as
+// destination "webhook/{a}/{b}"). Control endpoints:
+//
+//	GET    /_emu/health                       200 "ok"
+//	GET    /_emu/messages[?channel=&format=text]  {"messages":[...]} or a readable rendering
+//	POST   /_emu/reset                        forget messages, faults, stats, rate state
+//	POST   /_emu/faults                       {"target","mode","status","error","body","retry_after","latency","count","for"}
+//	GET    /_emu/faults                       {"faults":[...]} in force
+//	DELETE /_emu/faults[?target=]             end all faults, or one
+//	GET    /_emu/stats                        {"destinations":{dest:{requests,accepted,throttled,errors}},"totals":{...}}
+package slackemu

@@ -1,0 +1,229 @@
+package slackemu
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/slack-go/slack"
+)
+
+func post(api *slack.Client, channel string) error {
+	_, _, err := api.PostMessage(channel, slack.MsgOptionText("x", false))
+	return err
+}
+
+func mustFault(t *testing.T, emu *Server, f Fault) {
+	t.Helper()
+	if err := emu.SetFault(f); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestFaultStatus(t *testing.T) {
+	emu, base := newEmu(t, Options{})
+	mustFault(t, emu, Fault{Target: "#alerts", Mode: FaultStatus, Status: 503})
+	var sc slack.StatusCodeError
+	if err := post(apiClient(base, DefaultToken), "#alerts"); !errors.As(err, &sc) || sc.Code != 503 {
+		t.Errorf("err = %v, want StatusCodeError 503", err)
+	}
+
+	mustFault(t, emu, Fault{Target: "webhook/T1/B1", Mode: FaultStatus}) // default 503
+	if a := postHook(t, base, "T1/B1/x", `{"text":"x"}`); a.status != 503 || a.body != "service_unavailable" {
+		t.Errorf("webhook default: %d %q", a.status, a.body)
+	}
+	mustFault(t, emu, Fault{Target: "webhook/T1/B1", Mode: FaultStatus, Status: 502, Body: "<html>bad gateway</html>"})
+	if a := postHook(t, base, "T1/B1/x", `{"text":"x"}`); a.status != 502 || a.body != "<html>bad gateway</html>" {
+		t.Errorf("custom body: %d %q", a.status, a.body)
+	}
+	if n := len(emu.Messages()); n != 0 {
+		t.Errorf("stored %d messages answered by faults", n)
+	}
+	if e := emu.Stats().Destinations["#alerts"].Errors["http_503"]; e != 1 {
+		t.Errorf("stats errors: %v", emu.Stats().Destinations["#alerts"].Errors)
+	}
+}
+
+func TestFaultError(t *testing.T) {
+	emu, base := newEmu(t, Options{})
+	mustFault(t, emu, Fault{Target: "alerts", Mode: FaultError, Error: "is_archived"})
+	assertSlackError(t, post(apiClient(base, DefaultToken), "#alerts"), "is_archived")
+	if n := len(emu.Messages()); n != 0 {
+		t.Errorf("stored %d", n)
+	}
+}
+
+func TestFaultRateLimit(t *testing.T) {
+	emu, base := newEmu(t, Options{})
+	mustFault(t, emu, Fault{Target: "*", Mode: FaultRateLimit, RetryAfter: 5})
+	var rl *slack.RateLimitedError
+	if err := post(apiClient(base, DefaultToken), "#alerts"); !errors.As(err, &rl) || rl.RetryAfter != 5*time.Second {
+		t.Errorf("err = %v, want RateLimitedError 5s", err)
+	}
+	if a := postHook(t, base, "T1/B1/x", `{"text":"x"}`); a.status != 429 || a.body != "rate_limited" || a.header.Get("Retry-After") != "5" {
+		t.Errorf("webhook: %d %q %q", a.status, a.body, a.header.Get("Retry-After"))
+	}
+	if got := emu.Stats().Totals.Throttled; got != 2 {
+		t.Errorf("throttled = %d", got)
+	}
+}
+
+func TestFaultCountAndFor(t *testing.T) {
+	emu, base := newEmu(t, Options{})
+	api := apiClient(base, DefaultToken)
+	mustFault(t, emu, Fault{Target: "#alerts", Mode: FaultError, Error: "internal_error", Count: 2})
+	for range 2 {
+		assertSlackError(t, post(api, "#alerts"), "internal_error")
+	}
+	if err := post(api, "#alerts"); err != nil {
+		t.Errorf("after count is used up: %v", err)
+	}
+
+	mustFault(t, emu, Fault{Target: "#alerts", Mode: FaultError, Error: "internal_error", For: 30 * time.Millisecond})
+	assertSlackError(t, post(api, "#alerts"), "internal_error")
+	time.Sleep(60 * time.Millisecond)
+	if err := post(api, "#alerts"); err != nil {
+		t.Errorf("after the fault's time is up: %v", err)
+	}
+	if len(emu.Faults()) != 0 {
+		t.Errorf("faults left: %+v", emu.Faults())
+	}
+}
+
+func TestMostSpecificFaultWins(t *testing.T) {
+	emu, base := newEmu(t, Options{})
+	api := apiClient(base, DefaultToken)
+	mustFault(t, emu, Fault{Target: "*", Mode: FaultError, Error: "service_unavailable"})
+	mustFault(t, emu, Fault{Target: "#alerts", Mode: FaultError, Error: "channel_not_found"})
+	assertSlackError(t, post(api, "#alerts"), "channel_not_found")
+	assertSlackError(t, post(api, "#other"), "service_unavailable")
+
+	// A channel id target applies when the channel is named, and vice versa.
+	emu.ClearFaults()
+	mustFault(t, emu, Fault{Target: channelID("#alerts"), Mode: FaultError, Error: "not_in_channel"})
+	assertSlackError(t, post(api, "#alerts"), "not_in_channel")
+
+	// A webhook URL is trimmed to its destination, dropping the secret.
+	mustFault(t, emu, Fault{Target: "https://hooks.slack.com/services/T1/B1/secret", Mode: FaultError, Error: "no_team"})
+	if f := emu.Faults(); len(f) != 2 || (f[0].Target != "webhook/T1/B1" && f[1].Target != "webhook/T1/B1") {
+		t.Errorf("faults %+v", f)
+	}
+	if a := postHook(t, base, "T1/B1/secret", `{"text":"x"}`); a.body != "no_team" {
+		t.Errorf("webhook: %q", a.body)
+	}
+}
+
+func TestFaultHangUntilClientLeaves(t *testing.T) {
+	emu, base := newEmu(t, Options{})
+	mustFault(t, emu, Fault{Target: "#alerts", Mode: FaultHang})
+	client := &http.Client{Timeout: 50 * time.Millisecond}
+	api := slack.New(DefaultToken, slack.OptionAPIURL(base+"/api/"), slack.OptionHTTPClient(client))
+	if err := post(api, "#alerts"); err == nil {
+		t.Fatal("a hung call must not succeed")
+	}
+	eventually(t, "the server to notice the client left", func() bool {
+		return emu.Stats().Destinations["#alerts"].Errors["client_gone"] == 1
+	})
+	if n := len(emu.Messages()); n != 0 {
+		t.Errorf("stored %d", n)
+	}
+}
+
+func TestFaultHangEndsWhenCleared(t *testing.T) {
+	emu, base := newEmu(t, Options{})
+	mustFault(t, emu, Fault{Target: "#alerts", Mode: FaultHang, Count: 1})
+	api := apiClient(base, DefaultToken)
+	done := make(chan error, 1)
+	go func() { done <- post(api, "#alerts") }()
+	eventually(t, "the call to take the fault", func() bool { return len(emu.Faults()) == 0 })
+	if err := post(api, "#alerts"); err != nil {
+		t.Errorf("count 1: the next call passes: %v", err)
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("the hung call answered before the fault ended: %v", err)
+	case <-time.After(20 * time.Millisecond):
+	}
+	emu.ClearFaults()
+	if err := <-done; err != nil {
+		t.Errorf("released call: %v", err)
+	}
+	if n := len(emu.Messages()); n != 2 {
+		t.Errorf("stored %d, want the released call handled normally", n)
+	}
+}
+
+func TestFaultHangEndsOnClose(t *testing.T) {
+	emu, base := newEmu(t, Options{})
+	mustFault(t, emu, Fault{Target: "*", Mode: FaultHang})
+	done := make(chan answer, 1)
+	go func() { done <- postHook(t, base, "T1/B1/x", `{"text":"x"}`) }()
+	eventually(t, "the call to arrive", func() bool { return emu.Stats().Totals.Requests == 1 })
+	emu.Close()
+	if a := <-done; a.status != 503 {
+		t.Errorf("on close: %d %q", a.status, a.body)
+	}
+}
+
+func TestFaultSlow(t *testing.T) {
+	emu, base := newEmu(t, Options{})
+	mustFault(t, emu, Fault{Target: "#alerts", Mode: FaultSlow, Latency: 40 * time.Millisecond})
+	start := time.Now()
+	if err := post(apiClient(base, DefaultToken), "#alerts"); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d < 40*time.Millisecond {
+		t.Errorf("answered after %v, want at least the latency", d)
+	}
+	if n := len(emu.Messages()); n != 1 {
+		t.Errorf("a slow call is still handled: stored %d", n)
+	}
+}
+
+func TestFaultDrop(t *testing.T) {
+	emu, base := newEmu(t, Options{})
+	mustFault(t, emu, Fault{Target: "webhook/T1/B1", Mode: FaultDrop})
+	req, _ := http.NewRequestWithContext(context.Background(), "POST", base+"/services/T1/B1/x", strings.NewReader(`{"text":"x"}`))
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatalf("got an answer (%d), want the connection dropped", resp.StatusCode)
+	}
+	if n := len(emu.Messages()); n != 0 {
+		t.Errorf("stored %d", n)
+	}
+	if e := emu.Stats().Destinations["webhook/T1/B1"].Errors["connection_dropped"]; e != 1 {
+		t.Errorf("stats: %+v", emu.Stats().Destinations)
+	}
+}
+
+func TestGlobalLatency(t *testing.T) {
+	emu, base := newEmu(t, Options{Latency: 30 * time.Millisecond})
+	start := time.Now()
+	if err := post(apiClient(base, DefaultToken), "#alerts"); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d < 30*time.Millisecond {
+		t.Errorf("answered after %v", d)
+	}
+	if len(emu.Messages()) != 1 {
+		t.Error("not stored")
+	}
+}
+
+func TestSetFaultRejectsMistakes(t *testing.T) {
+	emu := New(Options{})
+	for _, f := range []Fault{
+		{Mode: "explode"},
+		{Mode: FaultError},
+		{Mode: FaultSlow},
+		{Mode: FaultStatus, Status: 42},
+		{Mode: FaultHang, Count: -1},
+	} {
+		if err := emu.SetFault(f); err == nil {
+			t.Errorf("%+v accepted", f)
+		}
+	}
+}

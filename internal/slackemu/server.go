@@ -1,0 +1,202 @@
+package slackemu
+
+import (
+	"context"
+	"io"
+	"log"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// DefaultToken is the bot token the Web API accepts unless Options.Token says otherwise.
+const DefaultToken = "xoxb-emulator-token"
+
+// Options configure a Server. The zero value is an instant, unthrottled
+// emulator that accepts DefaultToken.
+type Options struct {
+	// Token is the bot token the Web API accepts ("" = DefaultToken).
+	Token string
+	// Latency delays the answer to every Slack call, so a demo can show that
+	// the application never waits on Slack.
+	Latency time.Duration
+	// Rate is the messages per second allowed per channel or webhook
+	// (0 = unlimited), after a burst of Burst (0 = 3). Beyond it the answer is
+	// HTTP 429 with Retry-After: RetryAfter seconds (0 = 1).
+	Rate       float64
+	Burst      int
+	RetryAfter int
+	// Log receives one line per request (nil = none). Lines never contain the
+	// token or a webhook's secret path segment.
+	Log io.Writer
+}
+
+// Server is the emulator: an http.Handler plus the state tests inspect.
+type Server struct {
+	opts      Options
+	mux       *http.ServeMux
+	logger    *log.Logger
+	closed    chan struct{}
+	closeOnce sync.Once
+
+	mu       sync.Mutex
+	channels map[string]string // channel id → "#name"
+	msgs     []Message
+	seq      int
+	lastTS   int64 // microseconds of the last ts handed out, so ts never repeats
+	faults   map[string]*activeFault
+	spent    []*activeFault // count used up, but requests they hold still wait
+	stats    map[string]*DestStats
+	buckets  map[string]*bucket
+}
+
+// New returns a ready emulator.
+func New(opts Options) *Server {
+	if opts.Token == "" {
+		opts.Token = DefaultToken
+	}
+	if opts.Burst <= 0 {
+		opts.Burst = 3
+	}
+	if opts.RetryAfter <= 0 {
+		opts.RetryAfter = 1
+	}
+	out := opts.Log
+	if out == nil {
+		out = io.Discard
+	}
+	s := &Server{
+		opts:     opts,
+		logger:   log.New(out, "slackemu: ", log.Ltime|log.Lmicroseconds),
+		closed:   make(chan struct{}),
+		channels: map[string]string{},
+	}
+	s.resetLocked()
+	s.routes()
+	return s
+}
+
+func (s *Server) routes() {
+	m := http.NewServeMux()
+	m.HandleFunc("POST /api/chat.postMessage", s.handleAPI(kindPost, s.postMessage))
+	m.HandleFunc("POST /api/chat.update", s.handleAPI(kindUpdate, s.updateMessage))
+	m.HandleFunc("POST /api/auth.test", s.handleAPI(kindAuthTest, s.authTest))
+	m.HandleFunc("POST /api/{method}", s.unknownMethod)
+	m.HandleFunc("POST /services/{a}/{b}/{c}", s.handleWebhook)
+	s.controlRoutes(m)
+	s.mux = m
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// Close answers every request still waiting (latency, "slow", "hang") with 503
+// and makes later waits end at once, so an http.Server can shut down promptly.
+func (s *Server) Close() { s.closeOnce.Do(func() { close(s.closed) }) }
+
+// Reset forgets messages, faults, statistics and rate-limit state. Channel ids
+// are derived from names, and ts keep increasing, so neither is reset.
+func (s *Server) Reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.clearFaultsLocked()
+	s.resetLocked()
+}
+
+func (s *Server) resetLocked() {
+	s.msgs = nil
+	s.seq = 0
+	s.faults = map[string]*activeFault{}
+	s.spent = nil
+	s.stats = map[string]*DestStats{}
+	s.buckets = map[string]*bucket{}
+}
+
+// serveSlack takes every Slack call through the same steps: count it, wait the
+// configured latency, apply an injected fault, then run the method itself.
+// Parsing happened before, so the whole body is read and r.Context() notices a
+// client that gives up while we wait.
+func (s *Server) serveSlack(w http.ResponseWriter, r *http.Request, c *call, method func(*call) reply) {
+	s.resolve(c)
+	s.countRequest(c)
+	switch s.wait(r.Context(), s.opts.Latency, nil) {
+	case clientGone:
+		s.abandon(c, "client_gone")
+		return
+	case shuttingDown:
+		s.send(w, c, c.status(http.StatusServiceUnavailable, ""))
+		return
+	}
+	if f := s.takeFault(c); f != nil && s.applyFault(w, r, c, f) {
+		return
+	}
+	if c.bad != nil {
+		s.send(w, c, *c.bad)
+		return
+	}
+	s.send(w, c, method(c))
+}
+
+type waitResult int
+
+const (
+	waited waitResult = iota
+	clientGone
+	shuttingDown
+)
+
+// wait sleeps for d, or until release is closed when d is 0, giving up early
+// if the client leaves or the emulator closes.
+func (s *Server) wait(ctx context.Context, d time.Duration, release <-chan struct{}) waitResult {
+	var timeout <-chan time.Time
+	if d > 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		timeout = t.C
+	} else if release == nil {
+		return waited
+	}
+	select {
+	case <-timeout:
+		return waited
+	case <-release:
+		return waited
+	case <-ctx.Done():
+		return clientGone
+	case <-s.closed:
+		return shuttingDown
+	}
+}
+
+// send writes a reply, counts it and logs it: the one place all three happen.
+func (s *Server) send(w http.ResponseWriter, c *call, rep reply) {
+	s.countOutcome(c, rep.status, rep.errCode)
+	if rep.retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(rep.retryAfter))
+	}
+	w.Header().Set("Content-Type", rep.contentType)
+	w.WriteHeader(rep.status)
+	_, _ = w.Write(rep.body)
+	s.logCall(c, rep.status, rep.summary())
+}
+
+// abandon records a call that got no answer (client left, connection dropped).
+func (s *Server) abandon(c *call, why string) {
+	s.countOutcome(c, 0, why)
+	s.logCall(c, 0, why)
+}
+
+// logCall writes the one line per Slack call. It names the destination, never
+// the channel as typed nor the request URL, which for a webhook holds its secret.
+func (s *Server) logCall(c *call, status int, result string) {
+	dest := c.dest
+	if dest == "" {
+		dest = "-"
+	}
+	code := "---"
+	if status != 0 {
+		code = strconv.Itoa(status)
+	}
+	s.logger.Printf("POST %s %s -> %s %s", c.method, dest, code, result)
+}

@@ -1,0 +1,145 @@
+package slackemu
+
+import (
+	"encoding/json"
+	"net/http"
+	"time"
+)
+
+// Fixed identities of the emulated workspace and bot.
+const (
+	teamID = "T0EMULATOR"
+	userID = "U0EMULATOR"
+	botID  = "B0EMULATOR"
+)
+
+func (s *Server) handleAPI(kind callKind, method func(*call) reply) http.HandlerFunc {
+	name := map[callKind]string{kindPost: "chat.postMessage", kindUpdate: "chat.update", kindAuthTest: "auth.test"}[kind]
+	return func(w http.ResponseWriter, r *http.Request) {
+		s.serveSlack(w, r, parseAPI(r, kind, name), method)
+	}
+}
+
+// unknownMethod answers as Slack does for a method it does not have.
+func (s *Server) unknownMethod(w http.ResponseWriter, r *http.Request) {
+	c := &call{method: r.PathValue("method")}
+	rep := c.errorReply("unknown_method")
+	w.Header().Set("Content-Type", rep.contentType)
+	_, _ = w.Write(rep.body)
+	s.logCall(c, http.StatusOK, "unknown_method")
+}
+
+// authError is not_authed without a token and invalid_auth with a wrong one.
+func (s *Server) authError(c *call) string {
+	switch c.token {
+	case "":
+		return "not_authed"
+	case s.opts.Token:
+		return ""
+	}
+	return "invalid_auth"
+}
+
+func (s *Server) authTest(c *call) reply {
+	if e := s.authError(c); e != "" {
+		return c.errorReply(e)
+	}
+	return apiOK(map[string]any{
+		"url": "https://emulator.slack.invalid/", "team": "Emulator", "user": "emulator-bot",
+		"team_id": teamID, "user_id": userID, "bot_id": botID,
+	})
+}
+
+// postMessage checks in Slack's order: auth, channel, rate, content, thread.
+func (s *Server) postMessage(c *call) reply {
+	if e := s.authError(c); e != "" {
+		return c.errorReply(e)
+	}
+	if c.channelID == "" {
+		return c.errorReply("channel_not_found")
+	}
+	s.mu.Lock()
+	allowed := s.allowLocked("chat.postMessage "+c.dest, time.Now())
+	s.mu.Unlock()
+	if !allowed {
+		return c.throttle(s.opts.RetryAfter)
+	}
+	blocks, v := checkMessage(c)
+	if v != nil {
+		return c.errorReply(v.code, details(v)...)
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c.threadTS != "" {
+		// A reply's parent must be a top-level message; a reply's own ts is refused.
+		if i := s.findLocked(c.channelID, c.threadTS); i < 0 || s.msgs[i].ThreadTS != "" {
+			return c.errorReply("thread_not_found")
+		}
+	}
+	m := s.storeLocked(c, blocks)
+	rep := apiOK(map[string]any{"channel": m.ChannelID, "ts": m.TS, "message": wireMessage(m)})
+	rep.note = "ts=" + m.TS
+	return rep
+}
+
+// updateMessage replaces the text and/or blocks of a stored message in place.
+func (s *Server) updateMessage(c *call) reply {
+	if e := s.authError(c); e != "" {
+		return c.errorReply(e)
+	}
+	if c.channelID == "" {
+		return c.errorReply("channel_not_found")
+	}
+	s.mu.Lock()
+	allowed := s.allowLocked("chat.update "+c.dest, time.Now())
+	s.mu.Unlock()
+	if !allowed {
+		return c.throttle(s.opts.RetryAfter)
+	}
+	blocks, v := checkMessage(c)
+	if v != nil {
+		return c.errorReply(v.code, details(v)...)
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	i := s.findLocked(c.channelID, c.ts)
+	if c.ts == "" || i < 0 {
+		return c.errorReply("message_not_found")
+	}
+	m := &s.msgs[i]
+	if c.hasText {
+		m.Text = c.text
+	}
+	if c.blocks != nil {
+		m.Blocks = blocks
+	}
+	m.Updates++
+	m.UpdatedAt = time.Now()
+	rep := apiOK(map[string]any{"channel": m.ChannelID, "ts": m.TS, "text": m.Text, "message": wireMessage(*m)})
+	rep.note = "ts=" + m.TS
+	return rep
+}
+
+func details(v *violation) []string {
+	if v.detail == "" {
+		return nil
+	}
+	return []string{v.detail}
+}
+
+// wireMessage is the "message" object Slack returns after a post or an update.
+func wireMessage(m Message) map[string]any {
+	out := map[string]any{
+		"type": "message", "subtype": "bot_message", "text": m.Text, "ts": m.TS,
+		"user": userID, "bot_id": botID, "team": teamID,
+	}
+	if m.Blocks != nil {
+		out["blocks"] = json.RawMessage(m.Blocks)
+	}
+	if m.ThreadTS != "" {
+		out["thread_ts"] = m.ThreadTS
+	}
+	return out
+}
