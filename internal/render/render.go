@@ -68,10 +68,11 @@ func finish(entries []*group.Entry, blocks []slack.Block) Message {
 }
 
 func header(entries []*group.Entry) slack.Block {
-	worst, records := entries[0].Severity, 0
+	worst, mixed, records := entries[0].Severity, false, 0
 	var services []string
 	seen := map[string]bool{}
 	for _, e := range entries {
+		mixed = mixed || severityLabel(e.Severity) != severityLabel(worst)
 		worst = max(worst, e.Severity)
 		records += e.Count
 		if !seen[e.Service] {
@@ -79,12 +80,15 @@ func header(entries []*group.Entry) slack.Block {
 			services = append(services, serviceName(e.Service))
 		}
 	}
-	label := strings.ToLower(severityLabel(worst))
 	var text string
-	if records == 1 {
+	switch {
+	case records == 1:
 		text = fmt.Sprintf("%s %s in %s", emoji(worst), severityLabel(worst), services[0])
-	} else {
-		text = fmt.Sprintf("%s %d %s records from %s", emoji(worst), records, label, strings.Join(services, ", "))
+	case mixed:
+		// The emoji shows the worst; the count covers every severity.
+		text = fmt.Sprintf("%s %d records from %s", emoji(worst), records, strings.Join(services, ", "))
+	default:
+		text = fmt.Sprintf("%s %d %s records from %s", emoji(worst), records, strings.ToLower(severityLabel(worst)), strings.Join(services, ", "))
 	}
 	// plain_text is shown literally: no escaping, no mentions.
 	return slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, clip(text, maxHeaderText), true, false))

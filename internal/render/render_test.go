@@ -153,6 +153,11 @@ func TestSingleRecordAndCollapsedEntries(t *testing.T) {
 	assert.True(t, strings.HasPrefix(section, "*ERROR* · checkout · ×37\n```payment failed```"), section)
 	assert.Contains(t, texts(many), "first 2026-11-27 14:02:03.123 · last 14:02:09.123 UTC")
 	assert.Equal(t, 39, many.Records())
+
+	fatal := entry("checkout", "out of memory", 1)
+	fatal.Severity = plog.SeverityNumberFatal
+	mixed := Messages([]*group.Entry{entry("checkout", "payment failed", 2), fatal})[0]
+	assert.Equal(t, "💥 3 records from checkout", mixed.Blocks[0].(*slack.HeaderBlock).Text.Text, "the count covers both severities")
 }
 
 func TestContextShowsResourceAttributesAndTrace(t *testing.T) {

@@ -1,0 +1,367 @@
+package slackexporter
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/config/configopaque"
+	"go.opentelemetry.io/collector/config/configoptional"
+	"go.opentelemetry.io/collector/consumer/consumererror"
+	"go.opentelemetry.io/collector/exporter"
+	"go.opentelemetry.io/collector/exporter/exportertest"
+	"go.opentelemetry.io/collector/exporter/exporterhelper"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/slackexporter/slackexporter/internal/metadata"
+	"github.com/slackexporter/slackexporter/internal/metadatatest"
+	"github.com/slackexporter/slackexporter/internal/selection"
+	"github.com/slackexporter/slackexporter/internal/slackemu"
+)
+
+const testToken = "xoxb-exporter-test-secret"
+
+// emulator starts slackemu on loopback; wrap, if given, sits in front of it.
+func emulator(t *testing.T, wrap func(http.Handler) http.Handler) (*slackemu.Server, *httptest.Server) {
+	t.Helper()
+	emu := slackemu.New(slackemu.Options{Token: testToken})
+	var h http.Handler = emu
+	if wrap != nil {
+		h = wrap(emu)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(func() { emu.Close(); srv.Close() })
+	return emu, srv
+}
+
+func tokenConfig(srv *httptest.Server) *Config {
+	cfg := createDefaultConfig().(*Config)
+	cfg.Token = testToken
+	cfg.Channel = "#alerts"
+	cfg.APIURL = srv.URL + "/api/"
+	cfg.RateLimit = RateLimitConfig{PerSecond: 100, Burst: 100}
+	cfg.QueueConfig = configoptional.None[exporterhelper.QueueBatchConfig]()
+	cfg.BackOffConfig.Enabled = false
+	return cfg
+}
+
+type rec struct {
+	service, env string
+	severity     plog.SeverityNumber
+	body         string
+}
+
+func logsOf(recs ...rec) plog.Logs {
+	ld := plog.NewLogs()
+	for _, r := range recs {
+		rl := ld.ResourceLogs().AppendEmpty()
+		rl.Resource().Attributes().PutStr("service.name", r.service)
+		rl.Resource().Attributes().PutStr("deployment.environment", r.env)
+		lr := rl.ScopeLogs().AppendEmpty().LogRecords().AppendEmpty()
+		lr.SetSeverityNumber(r.severity)
+		lr.Body().SetStr(r.body)
+		lr.SetTimestamp(1_700_000_000_000_000_000)
+	}
+	return ld
+}
+
+func repeat(n int, r rec) []rec {
+	out := make([]rec, n)
+	for i := range out {
+		out[i] = r
+	}
+	return out
+}
+
+// started is an exporter whose push the test calls directly.
+func started(t *testing.T, cfg *Config, set exporter.Settings) *slackExporter {
+	t.Helper()
+	require.NoError(t, cfg.Validate())
+	e, err := newSlackExporter(cfg, set)
+	require.NoError(t, err)
+	require.NoError(t, e.start(context.Background(), componenttest.NewNopHost()))
+	return e
+}
+
+func messagesIn(emu *slackemu.Server, channel string) []slackemu.Message {
+	var out []slackemu.Message
+	for _, m := range emu.Messages() {
+		if m.Channel == channel {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// shown is every text of a message's blocks, as Slack would read them.
+func shown(t *testing.T, m slackemu.Message) string {
+	t.Helper()
+	var blocks any
+	require.NoError(t, json.Unmarshal(m.Blocks, &blocks))
+	var b strings.Builder
+	var walk func(any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			if s, ok := v["text"].(string); ok {
+				b.WriteString(s + "\n")
+			}
+			for _, c := range v {
+				walk(c)
+			}
+		case []any:
+			for _, c := range v {
+				walk(c)
+			}
+		}
+	}
+	walk(blocks)
+	return b.String()
+}
+
+func marshal(t *testing.T, ld plog.Logs) string {
+	b, err := (&plog.JSONMarshaler{}).MarshalLogs(ld)
+	require.NoError(t, err)
+	return string(b)
+}
+
+func TestConsumeLogsFiltersRoutesCollapsesAndCounts(t *testing.T) {
+	emu, srv := emulator(t, nil)
+	cfg := tokenConfig(srv)
+	cfg.Routes = []RouteConfig{{Condition: `resource.attributes["deployment.environment"] == "prod"`, Channel: "#prod-alerts"}}
+	tel := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
+	exp, err := NewFactory().CreateLogs(context.Background(), metadatatest.NewSettings(tel), cfg)
+	require.NoError(t, err)
+	require.NoError(t, exp.Start(context.Background(), componenttest.NewNopHost()))
+	t.Cleanup(func() { require.NoError(t, exp.Shutdown(context.Background())) })
+	assert.False(t, exp.Capabilities().MutatesData)
+
+	recs := repeat(100, rec{"checkout", "dev", plog.SeverityNumberInfo, "request ok"})
+	recs = append(recs, repeat(3, rec{"checkout", "dev", plog.SeverityNumberError, "db down"})...)
+	recs = append(recs,
+		rec{"checkout", "dev", plog.SeverityNumberWarn, "slow request"},
+		rec{"checkout", "dev", plog.SeverityNumberError, "<!channel> payment <@U123> failed & retried"},
+		rec{"payments", "prod", plog.SeverityNumberFatal, "ledger corrupt"},
+	)
+	ld := logsOf(recs...)
+	before := marshal(t, ld)
+	require.NoError(t, exp.ConsumeLogs(context.Background(), ld))
+	assert.Equal(t, before, marshal(t, ld), "the exporter never modifies its input")
+
+	alerts := messagesIn(emu, "#alerts")
+	require.Len(t, alerts, 1, "one push to one channel is one message")
+	body := shown(t, alerts[0])
+	assert.Contains(t, body, "×3")
+	assert.Equal(t, 1, strings.Count(body, "db down"), "identical records collapse")
+	assert.Contains(t, body, "&lt;!channel&gt; payment &lt;@U123&gt; failed &amp; retried")
+	assert.NotContains(t, body, "<!channel>")
+	assert.NotContains(t, body, "request ok")
+	assert.NotContains(t, body, "slow request")
+	assert.NotContains(t, body, selection.DestinationAttribute)
+	assert.Equal(t, "false", alerts[0].Params["unfurl_links"])
+
+	prod := messagesIn(emu, "#prod-alerts")
+	require.Len(t, prod, 1)
+	assert.Contains(t, shown(t, prod[0]), "ledger corrupt")
+	assert.NotContains(t, shown(t, prod[0]), "db down")
+
+	sum := func(v int64) []metricdata.DataPoint[int64] { return []metricdata.DataPoint[int64]{{Value: v}} }
+	noTime := []metricdatatest.Option{metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars()}
+	metadatatest.AssertEqualExporterSlackRecordsFiltered(t, tel, sum(101), noTime...)
+	metadatatest.AssertEqualExporterSlackRecordsDelivered(t, tel, sum(5), noTime...)
+	metadatatest.AssertEqualExporterSlackMessagesSent(t, tel, sum(2), noTime...)
+}
+
+func TestOnlyTheFailedDestinationIsRetried(t *testing.T) {
+	emu, srv := emulator(t, nil)
+	cfg := tokenConfig(srv)
+	cfg.Routes = []RouteConfig{{Condition: `resource.attributes["deployment.environment"] == "prod"`, Channel: "#prod-alerts"}}
+	e := started(t, cfg, exportertest.NewNopSettings(metadata.Type))
+	require.NoError(t, emu.SetFault(slackemu.Fault{Target: "#prod-alerts", Mode: slackemu.FaultStatus, Status: 503}))
+
+	kept := e.selectRecords(context.Background(), logsOf(
+		rec{"checkout", "dev", plog.SeverityNumberError, "dev error"},
+		rec{"payments", "prod", plog.SeverityNumberError, "prod error 1"},
+		rec{"payments", "prod", plog.SeverityNumberError, "prod error 2"},
+	))
+	err := e.push(context.Background(), kept)
+	require.Error(t, err)
+	assert.False(t, consumererror.IsPermanent(err))
+	assert.Contains(t, err.Error(), "#prod-alerts")
+	var failed consumererror.Logs
+	require.ErrorAs(t, err, &failed)
+	assert.Equal(t, 2, failed.Data().LogRecordCount(), "only the prod records come back")
+	require.Len(t, messagesIn(emu, "#alerts"), 1)
+
+	emu.ClearFaults()
+	require.NoError(t, e.push(context.Background(), failed.Data()))
+	assert.Len(t, messagesIn(emu, "#alerts"), 1, "the delivered message is not posted again")
+	prod := messagesIn(emu, "#prod-alerts")
+	require.Len(t, prod, 1)
+	assert.Contains(t, shown(t, prod[0]), "prod error 1")
+	assert.Contains(t, shown(t, prod[0]), "prod error 2")
+}
+
+func TestFailureMidDestinationRetriesOnlyUnsentMessages(t *testing.T) {
+	var posts atomic.Int32
+	failSecond := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasSuffix(r.URL.Path, "chat.postMessage") && posts.Add(1) == 2 {
+				http.Error(w, "upstream down", http.StatusBadGateway)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+	emu, srv := emulator(t, failSecond)
+	e := started(t, tokenConfig(srv), exportertest.NewNopSettings(metadata.Type))
+
+	var recs []rec
+	for i := 0; i < 80; i++ {
+		recs = append(recs, rec{"checkout", "dev", plog.SeverityNumberError, fmt.Sprintf("distinct error %03d", i)})
+	}
+	err := e.push(context.Background(), e.selectRecords(context.Background(), logsOf(recs...)))
+	var failed consumererror.Logs
+	require.ErrorAs(t, err, &failed)
+	first := messagesIn(emu, "#alerts")
+	require.Len(t, first, 1)
+	inFirst := strings.Count(shown(t, first[0]), "distinct error")
+	assert.Equal(t, 80-inFirst, failed.Data().LogRecordCount(), "exactly the records not yet in Slack come back")
+
+	require.NoError(t, e.push(context.Background(), failed.Data()))
+	all := ""
+	for _, m := range messagesIn(emu, "#alerts") {
+		all += shown(t, m)
+	}
+	for i := 0; i < 80; i++ {
+		assert.Equal(t, 1, strings.Count(all, fmt.Sprintf("distinct error %03d", i)), "record %d delivered exactly once", i)
+	}
+}
+
+func TestPermanentErrorIsDroppedWithOneClearLogLine(t *testing.T) {
+	emu, srv := emulator(t, nil)
+	core, logs := observer.New(zap.InfoLevel)
+	tel := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
+	set := metadatatest.NewSettings(tel)
+	set.Logger = zap.New(core)
+	e := started(t, tokenConfig(srv), set)
+	require.NoError(t, emu.SetFault(slackemu.Fault{Target: "#alerts", Mode: slackemu.FaultError, Error: "channel_not_found"}))
+
+	err := e.push(context.Background(), e.selectRecords(context.Background(), logsOf(rec{"checkout", "dev", plog.SeverityNumberError, "boom"})))
+	require.Error(t, err)
+	assert.True(t, consumererror.IsPermanent(err))
+	assert.Contains(t, err.Error(), "#alerts")
+	assert.Contains(t, err.Error(), "channel_not_found")
+	assert.Equal(t, 1, emu.Stats().Destinations["#alerts"].Requests, "no retry loop")
+
+	refused := logs.FilterMessageSnippet("Slack refused").All()
+	require.Len(t, refused, 1)
+	fields := refused[0].ContextMap()
+	assert.Equal(t, "#alerts", fields["destination"])
+	assert.Equal(t, "channel_not_found", fields["slack_error"])
+	for _, entry := range logs.All() {
+		assert.NotContains(t, fmt.Sprint(entry.Message, entry.ContextMap()), testToken)
+	}
+	metadatatest.AssertEqualExporterSlackAPIErrors(t, tel, []metricdata.DataPoint[int64]{
+		{Value: 1, Attributes: attribute.NewSet(attribute.String("error", "channel_not_found"))},
+	}, metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars())
+}
+
+func TestRetryAfterPausesTheDestination(t *testing.T) {
+	emu, srv := emulator(t, nil)
+	e := started(t, tokenConfig(srv), exportertest.NewNopSettings(metadata.Type))
+	require.NoError(t, emu.SetFault(slackemu.Fault{Target: "#alerts", Mode: slackemu.FaultRateLimit, RetryAfter: 2, Count: 1}))
+	kept := e.selectRecords(context.Background(), logsOf(rec{"checkout", "dev", plog.SeverityNumberError, "boom"}))
+
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	throttledAt := time.Now()
+	err := e.push(ctx, kept)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "Throttle (2s)", "the queue waits at least Retry-After")
+	var failed consumererror.Logs
+	require.ErrorAs(t, err, &failed)
+	assert.Equal(t, 1, failed.Data().LogRecordCount())
+
+	// A push whose deadline falls inside the pause gives up at once, without
+	// calling Slack.
+	short, cancelShort := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancelShort()
+	err = e.push(short, failed.Data())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "after the push deadline")
+	assert.Equal(t, 1, emu.Stats().Destinations["#alerts"].Requests)
+
+	require.NoError(t, e.push(ctx, failed.Data()))
+	assert.GreaterOrEqual(t, time.Since(throttledAt), 1900*time.Millisecond, "nothing was posted before Retry-After ran out")
+	assert.Len(t, messagesIn(emu, "#alerts"), 1)
+}
+
+func TestWebhookModeAndRouteWebhooks(t *testing.T) {
+	emu, srv := emulator(t, nil)
+	cfg := createDefaultConfig().(*Config)
+	cfg.WebhookURL = configopaqueString(srv.URL + "/services/T1/B1/default-hook-secret")
+	cfg.Routes = []RouteConfig{{Condition: `resource.attributes["service.name"] == "payments"`, WebhookURL: configopaqueString(srv.URL + "/services/T1/B2/route-hook-secret")}}
+	cfg.QueueConfig = configoptional.None[exporterhelper.QueueBatchConfig]()
+	e := started(t, cfg, exportertest.NewNopSettings(metadata.Type))
+	require.NoError(t, e.push(context.Background(), e.selectRecords(context.Background(), logsOf(
+		rec{"checkout", "dev", plog.SeverityNumberError, "checkout broke"},
+		rec{"payments", "dev", plog.SeverityNumberError, "payments broke"},
+	))))
+	def := messagesIn(emu, "webhook/T1/B1")
+	require.Len(t, def, 1)
+	assert.Contains(t, shown(t, def[0]), "checkout broke")
+	route := messagesIn(emu, "webhook/T1/B2")
+	require.Len(t, route, 1)
+	assert.Contains(t, shown(t, route[0]), "payments broke")
+
+	// A webhook error names which webhook, never its URL.
+	require.NoError(t, emu.SetFault(slackemu.Fault{Target: "webhook/T1/B2", Mode: slackemu.FaultError, Error: "no_active_hooks"}))
+	err := e.push(context.Background(), e.selectRecords(context.Background(), logsOf(rec{"payments", "dev", plog.SeverityNumberError, "again"})))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "webhook of routes[0]")
+	assert.Contains(t, err.Error(), "no_active_hooks")
+	assert.NotContains(t, err.Error(), "secret")
+	assert.NotContains(t, err.Error(), srv.URL)
+}
+
+func TestQueuedRecordsForARemovedRouteGoToTheDefault(t *testing.T) {
+	emu, srv := emulator(t, nil)
+	e := started(t, tokenConfig(srv), exportertest.NewNopSettings(metadata.Type))
+	ld := logsOf(rec{"checkout", "dev", plog.SeverityNumberError, "queued before a config change"})
+	ld.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0).Attributes().PutStr(selection.DestinationAttribute, "channel:gone")
+	require.NoError(t, e.push(context.Background(), ld))
+	assert.Len(t, messagesIn(emu, "#alerts"), 1)
+}
+
+func TestTransportErrorsNeverShowTheWebhookURL(t *testing.T) {
+	_, srv := emulator(t, nil)
+	url := srv.URL + "/services/T1/B1/transport-hook-secret"
+	srv.Close() // connection refused from now on
+	cfg := createDefaultConfig().(*Config)
+	cfg.WebhookURL = configopaqueString(url)
+	e := started(t, cfg, exportertest.NewNopSettings(metadata.Type))
+	err := e.push(context.Background(), e.selectRecords(context.Background(), logsOf(rec{"a", "dev", plog.SeverityNumberError, "x"})))
+	require.Error(t, err)
+	assert.False(t, consumererror.IsPermanent(err))
+	assert.NotContains(t, err.Error(), "transport-hook-secret")
+	assert.Contains(t, err.Error(), "connection refused")
+}
+
+func configopaqueString(s string) configopaque.String { return configopaque.String(s) }
