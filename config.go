@@ -33,6 +33,7 @@ type Config struct {
 
 	Filter    FilterConfig    `mapstructure:"filter"`
 	Routes    []RouteConfig   `mapstructure:"routes"`
+	Grouping  GroupingConfig  `mapstructure:"grouping"`
 	RateLimit RateLimitConfig `mapstructure:"rate_limit"`
 
 	QueueConfig   configoptional.Optional[exporterhelper.QueueBatchConfig] `mapstructure:"sending_queue"`
@@ -57,6 +58,16 @@ type RouteConfig struct {
 	Condition  string              `mapstructure:"condition"`
 	Channel    string              `mapstructure:"channel"`
 	WebhookURL configopaque.String `mapstructure:"webhook_url"`
+}
+
+// GroupingConfig says which records are the same error: same service,
+// severity, exception.type and body, plus the attributes in By.
+type GroupingConfig struct {
+	// By adds attribute keys (record attributes first, then resource).
+	By []string `mapstructure:"by"`
+	// Mask compares bodies with their variable parts (numbers, ids, IP
+	// addresses, UUIDs, quoted values) masked.
+	Mask bool `mapstructure:"mask"`
 }
 
 // RateLimitConfig paces posts per destination (channel or webhook).

@@ -34,6 +34,8 @@ type slackExporter struct {
 	telemetry *metadata.TelemetryBuilder
 	selector  *selection.Selector
 
+	groupOptions group.Options
+
 	defaultKey string
 	// destinations by key, built at start (HTTP clients need the host).
 	destinations map[string]*destination
@@ -53,7 +55,10 @@ func newSlackExporter(cfg *Config, set exporter.Settings) (*slackExporter, error
 	if err != nil {
 		return nil, err
 	}
-	e := &slackExporter{cfg: cfg, settings: set.TelemetrySettings, logger: set.Logger, defaultKey: defaultDestinationKey(cfg)}
+	e := &slackExporter{
+		cfg: cfg, settings: set.TelemetrySettings, logger: set.Logger, defaultKey: defaultDestinationKey(cfg),
+		groupOptions: group.Options{Mask: cfg.Grouping.Mask, By: cfg.Grouping.By, Hidden: selection.DestinationAttribute},
+	}
 	sel := selection.Config{
 		MinSeverity:        minSeverity,
 		Include:            cfg.Filter.Include,
@@ -242,7 +247,7 @@ func (e *slackExporter) groupByDestination(ld plog.Logs) ([]*batch, int) {
 						e.logger.Warn("Queued records name a destination that is no longer configured; sending them to the default one", zap.String("destination_key", key))
 						dest = e.destinations[e.defaultKey]
 					}
-					b = &batch{key: key, dest: dest, entries: group.New(selection.DestinationAttribute)}
+					b = &batch{key: key, dest: dest, entries: group.New(e.groupOptions)}
 					byKey[key] = b
 				}
 				b.entries.Add(rl.Resource(), lr, selection.Severity(lr), pos)

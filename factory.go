@@ -50,6 +50,7 @@ func createDefaultConfig() component.Config {
 		ClientConfig:  client,
 		APIURL:        defaultAPIURL,
 		Filter:        FilterConfig{MinSeverity: "error"},
+		Grouping:      GroupingConfig{Mask: true},
 		RateLimit:     RateLimitConfig{PerSecond: 1, Burst: 3},
 		QueueConfig:   configoptional.Some(queue),
 		BackOffConfig: retry,

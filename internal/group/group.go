@@ -22,6 +22,8 @@ type Attr struct {
 // Entry is one fingerprint's records: a sample (the first record seen) and
 // how many records it stands for.
 type Entry struct {
+	// Fingerprint identifies the records this entry stands for.
+	Fingerprint  string
 	Severity     plog.SeverityNumber
 	SeverityText string
 	Service      string
@@ -40,17 +42,28 @@ type Entry struct {
 	Records []int
 }
 
-// Grouper collects entries; the zero value is not usable, use New.
-type Grouper struct {
-	byKey   map[string]*Entry
-	entries []*Entry
-	// hidden attribute keys are never shown (internal tags).
-	hidden string
+// Options say what makes two records the same.
+type Options struct {
+	// Mask replaces the variable parts of bodies (numbers, ids, addresses,
+	// quoted values) before comparing them.
+	Mask bool
+	// By adds these attributes (record first, then resource) to the
+	// fingerprint.
+	By []string
+	// Hidden is an attribute never shown (an internal tag).
+	Hidden string
 }
 
-// New returns a Grouper that never shows the attribute named hidden.
-func New(hidden string) *Grouper {
-	return &Grouper{byKey: make(map[string]*Entry), hidden: hidden}
+// Grouper collects entries; the zero value is not usable, use New.
+type Grouper struct {
+	opts    Options
+	byKey   map[string]*Entry
+	entries []*Entry
+}
+
+// New returns an empty Grouper.
+func New(opts Options) *Grouper {
+	return &Grouper{opts: opts, byKey: make(map[string]*Entry)}
 }
 
 // resourceContextKeys are the resource attributes shown with a sample, in
@@ -64,12 +77,13 @@ func (g *Grouper) Add(res pcommon.Resource, lr plog.LogRecord, severity plog.Sev
 		service = v.AsString()
 	}
 	body := bodyText(lr)
-	key := fingerprint(service, severity, body)
+	key := g.fingerprint(res, lr, service, severity, body)
 	at := recordTime(lr)
 	e, ok := g.byKey[key]
 	if !ok {
 		e = &Entry{
-			Severity: severity, SeverityText: lr.SeverityText(), Service: service, Body: body,
+			Fingerprint: key,
+			Severity:    severity, SeverityText: lr.SeverityText(), Service: service, Body: body,
 			Context: resourceContext(res), Attributes: g.attributes(lr),
 			First: at, Last: at, firstSeenOrder: len(g.entries),
 		}
@@ -105,15 +119,33 @@ func (g *Grouper) Entries() []*Entry {
 	return out
 }
 
-// fingerprint identifies identical records: same service, severity and body.
-func fingerprint(service string, severity plog.SeverityNumber, body string) string {
+// fingerprint identifies records that are the same error: same service,
+// severity, exception type, (masked) body and grouping attributes.
+func (g *Grouper) fingerprint(res pcommon.Resource, lr plog.LogRecord, service string, severity plog.SeverityNumber, body string) string {
+	if g.opts.Mask {
+		body = maskVariableParts(body)
+	}
 	var b strings.Builder
-	b.Grow(len(service) + len(body) + 4)
+	b.Grow(len(service) + len(body) + 16)
 	b.WriteString(service)
 	b.WriteByte(0)
 	b.WriteString(strconv.Itoa(int(severity)))
 	b.WriteByte(0)
+	if v, ok := lr.Attributes().Get("exception.type"); ok {
+		b.WriteString(v.AsString())
+	}
+	b.WriteByte(0)
 	b.WriteString(body)
+	for _, key := range g.opts.By {
+		b.WriteByte(0)
+		v, ok := lr.Attributes().Get(key)
+		if !ok {
+			v, ok = res.Attributes().Get(key)
+		}
+		if ok {
+			b.WriteString(v.AsString())
+		}
+	}
 	return b.String()
 }
 
@@ -142,7 +174,7 @@ func recordTime(lr plog.LogRecord) time.Time {
 func (g *Grouper) attributes(lr plog.LogRecord) []Attr {
 	attrs := make([]Attr, 0, lr.Attributes().Len())
 	for k, v := range lr.Attributes().All() {
-		if k == g.hidden {
+		if k == g.opts.Hidden {
 			continue
 		}
 		attrs = append(attrs, Attr{Key: k, Value: v.AsString()})

@@ -29,7 +29,7 @@ func record(body string, at time.Time) plog.LogRecord {
 
 func TestIdenticalRecordsCollapse(t *testing.T) {
 	t0 := time.Date(2026, 11, 27, 14, 0, 0, 0, time.UTC)
-	g := New("slack.destination")
+	g := New(Options{Hidden: "slack.destination"})
 	g.Add(resource("checkout"), record("db down", t0.Add(2*time.Second)), plog.SeverityNumberError, 0)
 	g.Add(resource("checkout"), record("cache miss storm", t0), plog.SeverityNumberError, 1)
 	g.Add(resource("checkout"), record("db down", t0), plog.SeverityNumberError, 2)
@@ -56,7 +56,7 @@ func TestIdenticalRecordsCollapse(t *testing.T) {
 }
 
 func TestBodyKindsAndTrace(t *testing.T) {
-	g := New("")
+	g := New(Options{})
 	lr := plog.NewLogRecord()
 	m := lr.Body().SetEmptyMap()
 	m.PutStr("msg", "boom")
@@ -76,4 +76,55 @@ func TestBodyKindsAndTrace(t *testing.T) {
 	assert.Equal(t, "00f0670000000000", entries[0].SpanID)
 	assert.True(t, time.Unix(100, 0).Equal(entries[0].First), "observed time when the record has none")
 	assert.Equal(t, "nil pointer", entries[1].Body, "a record without body shows its exception")
+}
+
+func TestMaskingGroupsRecordsThatDifferInVariableParts(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"timeout after 31ms for user 42", "timeout after # for user #"},
+		{"timeout after 87ms for user 7", "timeout after # for user #"},
+		{"request 123e4567-e89b-12d3-a456-426614174000 failed", "request #-#-#-#-# failed"},
+		{"dial 10.0.0.12:5432 refused", "dial #.#.#.#:# refused"},
+		{"object 0x7ffd5e8c not found", "object # not found"},
+		{`user "alice" and 'bob' denied`, "user '…' and '…' denied"},
+		{`an unmatched " quote`, `an unmatched " quote`},
+		{"plain words stay", "plain words stay"},
+	} {
+		assert.Equal(t, tc.want, maskVariableParts(tc.in), tc.in)
+	}
+
+	t0 := time.Now()
+	g := New(Options{Mask: true})
+	g.Add(resource("checkout"), record("timeout after 31ms for user 42", t0), plog.SeverityNumberError, 0)
+	g.Add(resource("checkout"), record("timeout after 87ms for user 7", t0), plog.SeverityNumberError, 1)
+	entries := g.Entries()
+	require.Len(t, entries, 1)
+	assert.Equal(t, 2, entries[0].Count)
+	assert.Equal(t, "timeout after 31ms for user 42", entries[0].Body, "the sample keeps its real text")
+
+	unmasked := New(Options{Mask: false})
+	unmasked.Add(resource("checkout"), record("timeout after 31ms for user 42", t0), plog.SeverityNumberError, 0)
+	unmasked.Add(resource("checkout"), record("timeout after 87ms for user 7", t0), plog.SeverityNumberError, 1)
+	assert.Len(t, unmasked.Entries(), 2)
+}
+
+func TestGroupingByAttributesAndExceptionType(t *testing.T) {
+	t0 := time.Now()
+	g := New(Options{Mask: true, By: []string{"tenant", "deployment.environment"}})
+	add := func(pos int, tenant, exc string) {
+		lr := record("failed", t0)
+		if tenant != "" {
+			lr.Attributes().PutStr("tenant", tenant)
+		}
+		if exc != "" {
+			lr.Attributes().PutStr("exception.type", exc)
+		}
+		g.Add(resource("checkout"), lr, plog.SeverityNumberError, pos)
+	}
+	add(0, "acme", "")
+	add(1, "acme", "")
+	add(2, "globex", "")
+	add(3, "acme", "TimeoutError")
+	entries := g.Entries()
+	require.Len(t, entries, 3)
+	assert.Equal(t, []int{0, 1}, entries[0].Records)
 }
