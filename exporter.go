@@ -187,7 +187,8 @@ func (e *slackExporter) push(ctx context.Context, ld plog.Logs) error {
 	var retryErrs, permanentErrs []error
 	var throttle time.Duration
 	for _, b := range batches {
-		messages := render.Messages(b.entries.Entries())
+		// Post what the rate limit allows now; fold the rest into the last.
+		messages := render.Messages(b.entries.Entries(), b.dest.limiter.Available())
 		for i, m := range messages {
 			err := e.deliver(ctx, b.dest, m)
 			if err == nil {
@@ -204,7 +205,7 @@ func (e *slackExporter) push(ctx context.Context, ld plog.Logs) error {
 			throttle = max(throttle, retryDelay(err))
 			retryErrs = append(retryErrs, fmt.Errorf("%s: %w", b.dest.name, err))
 			for _, rest := range messages[i:] {
-				for _, entry := range rest.Entries {
+				for _, entry := range slices.Concat(rest.Entries, rest.Folded) {
 					for _, pos := range entry.Records {
 						retry[pos] = true
 					}
@@ -272,6 +273,9 @@ func (e *slackExporter) deliver(ctx context.Context, d *destination, m render.Me
 	if err == nil {
 		e.telemetry.ExporterSlackMessagesSent.Add(ctx, 1)
 		e.telemetry.ExporterSlackRecordsDelivered.Add(ctx, int64(m.Records()))
+		if folded := m.FoldedRecords(); folded > 0 {
+			e.telemetry.ExporterSlackRecordsFolded.Add(ctx, int64(folded))
+		}
 		return nil
 	}
 	var se *slackclient.Error

@@ -367,3 +367,32 @@ func TestTransportErrorsNeverShowTheWebhookURL(t *testing.T) {
 }
 
 func configopaqueString(s string) configopaque.String { return configopaque.String(s) }
+
+func TestUnderPressureTheRestIsFoldedNotPostedOneByOne(t *testing.T) {
+	emu, srv := emulator(t, nil)
+	cfg := tokenConfig(srv)
+	cfg.Grouping.Mask = false
+	cfg.RateLimit = RateLimitConfig{PerSecond: 0.1, Burst: 1} // one post now, the next in 10s
+	tel := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
+	e := started(t, cfg, metadatatest.NewSettings(tel))
+
+	var recs []rec
+	for i := 0; i < 150; i++ {
+		recs = append(recs, rec{"checkout", "dev", plog.SeverityNumberError, fmt.Sprintf("distinct error %03d %s", i, strings.Repeat("detail ", 40))})
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	require.NoError(t, e.push(ctx, e.selectRecords(ctx, logsOf(recs...))))
+
+	msgs := messagesIn(emu, "#alerts")
+	require.Len(t, msgs, 1, "one slot, one message")
+	text := shown(t, msgs[0])
+	shownEntries := strings.Count(text, "distinct error")
+	assert.Less(t, shownEntries, 150)
+	assert.Contains(t, text, fmt.Sprintf("➕ %d more records in %d groups", 150-shownEntries, 150-shownEntries))
+
+	noTime := []metricdatatest.Option{metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars()}
+	metadatatest.AssertEqualExporterSlackRecordsDelivered(t, tel, []metricdata.DataPoint[int64]{{Value: 150}}, noTime...)
+	metadatatest.AssertEqualExporterSlackRecordsFolded(t, tel, []metricdata.DataPoint[int64]{{Value: int64(150 - shownEntries)}}, noTime...)
+}

@@ -6,6 +6,7 @@ package render
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -17,58 +18,119 @@ import (
 
 // Message is one Slack message and the entries it carries.
 type Message struct {
-	Text    string
-	Blocks  []slack.Block
+	Text   string
+	Blocks []slack.Block
+	// Entries are shown; Folded are only counted, in the message's last line.
 	Entries []*group.Entry
+	Folded  []*group.Entry
 }
 
-// Records is how many log records the message stands for.
+// Records is how many log records the message stands for, folded included.
 func (m Message) Records() int {
+	return count(m.Entries) + count(m.Folded)
+}
+
+// FoldedRecords is how many records the message holds only as a count.
+func (m Message) FoldedRecords() int {
+	return count(m.Folded)
+}
+
+func count(entries []*group.Entry) int {
 	n := 0
-	for _, e := range m.Entries {
+	for _, e := range entries {
 		n += e.Count
 	}
 	return n
 }
 
-// Messages lays entries out in as few messages as Slack's limits allow, in
-// the order given.
-func Messages(entries []*group.Entry) []Message {
-	var out []Message
-	var cur []*group.Entry
-	var curBlocks []slack.Block
-	size := 0
-	for _, e := range entries {
-		blocks := entryBlocks(e)
-		n := jsonSize(blocks)
-		// One block and the header's budget are kept for the header.
-		if len(cur) > 0 && (len(curBlocks)+len(blocks)+1 > maxBlocks || size+n > maxBlocksJSON-headerBudget) {
-			out = append(out, finish(cur, curBlocks))
-			cur, curBlocks, size = nil, nil, 0
+// Messages lays entries out, in the order given, in as few messages as
+// Slack's limits allow, and in at most maxMessages (the posts the rate limit
+// allows now): entries that do not fit in those are folded into the last
+// one as "+N more records in M groups", never posted one by one, never lost.
+func Messages(entries []*group.Entry, maxMessages int) []Message {
+	pages := paginate(entries)
+	maxMessages = max(maxMessages, 1)
+	var folded []*group.Entry
+	if len(pages) > maxMessages {
+		for _, p := range pages[maxMessages:] {
+			folded = append(folded, p.entries...)
 		}
-		cur = append(cur, e)
-		curBlocks = append(curBlocks, blocks...)
-		size += n
+		pages = pages[:maxMessages]
 	}
-	if len(cur) > 0 {
-		out = append(out, finish(cur, curBlocks))
+	out := make([]Message, len(pages))
+	for i, p := range pages {
+		var f []*group.Entry
+		if i == len(pages)-1 {
+			f = folded
+		}
+		out[i] = finish(p.entries, p.blocks, f)
 	}
 	return out
 }
 
-// headerBudget bounds the JSON of a header block (150 characters, each at
-// most 6 once JSON-escaped, plus the block's own keys).
-const headerBudget = maxHeaderText*6 + 100
+type page struct {
+	entries []*group.Entry
+	blocks  []slack.Block
+}
 
-func finish(entries []*group.Entry, blocks []slack.Block) Message {
-	m := Message{Entries: entries}
-	m.Blocks = append([]slack.Block{header(entries)}, blocks...)
-	m.Text = fallbackText(entries)
+// paginate packs entries into pages; a page closes only when the next entry
+// would break the block count or the size budget. Every page keeps room for
+// a header and a fold line.
+func paginate(entries []*group.Entry) []page {
+	var pages []page
+	var cur page
+	size := 0
+	for _, e := range entries {
+		blocks := entryBlocks(e)
+		n := jsonSize(blocks)
+		if len(cur.entries) > 0 && (len(cur.blocks)+len(blocks)+2 > maxBlocks || size+n > maxBlocksJSON-headerBudget-foldBudget) {
+			pages = append(pages, cur)
+			cur, size = page{}, 0
+		}
+		cur.entries = append(cur.entries, e)
+		cur.blocks = append(cur.blocks, blocks...)
+		size += n
+	}
+	if len(cur.entries) > 0 {
+		pages = append(pages, cur)
+	}
+	return pages
+}
+
+// headerBudget bounds the JSON of a header block (150 characters, each at
+// most 6 once JSON-escaped, plus the block's own keys); foldBudget bounds
+// the fold line's context block.
+const (
+	headerBudget = maxHeaderText*6 + 100
+	foldBudget   = 400
+)
+
+func finish(entries []*group.Entry, blocks []slack.Block, folded []*group.Entry) Message {
+	m := Message{Entries: entries, Folded: folded}
+	m.Blocks = append([]slack.Block{header(entries, count(folded))}, blocks...)
+	if len(folded) > 0 {
+		m.Blocks = append(m.Blocks, slack.NewContextBlock("", mrkdwn(foldText(folded))))
+	}
+	m.Text = fallbackText(entries, folded)
 	return m
 }
 
-func header(entries []*group.Entry) slack.Block {
-	worst, mixed, records := entries[0].Severity, false, 0
+func foldText(folded []*group.Entry) string {
+	return fmt.Sprintf("➕ %s more records in %s groups, folded to stay within Slack's rate limit",
+		thousands(count(folded)), thousands(len(folded)))
+}
+
+// thousands writes n as 1,234,567.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+func header(entries []*group.Entry, folded int) slack.Block {
+	worst, mixed, records := entries[0].Severity, false, folded
 	var services []string
 	seen := map[string]bool{}
 	for _, e := range entries {
@@ -86,9 +148,9 @@ func header(entries []*group.Entry) slack.Block {
 		text = fmt.Sprintf("%s %s in %s", emoji(worst), severityLabel(worst), services[0])
 	case mixed:
 		// The emoji shows the worst; the count covers every severity.
-		text = fmt.Sprintf("%s %d records from %s", emoji(worst), records, strings.Join(services, ", "))
+		text = fmt.Sprintf("%s %s records from %s", emoji(worst), thousands(records), strings.Join(services, ", "))
 	default:
-		text = fmt.Sprintf("%s %d %s records from %s", emoji(worst), records, strings.ToLower(severityLabel(worst)), strings.Join(services, ", "))
+		text = fmt.Sprintf("%s %s %s records from %s", emoji(worst), thousands(records), strings.ToLower(severityLabel(worst)), strings.Join(services, ", "))
 	}
 	// plain_text is shown literally: no escaping, no mentions.
 	return slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, clip(text, maxHeaderText), true, false))
@@ -99,7 +161,7 @@ func header(entries []*group.Entry) slack.Block {
 func entryBlocks(e *group.Entry) []slack.Block {
 	title := fmt.Sprintf("*%s* · %s", severityLabel(e.Severity), escape(clip(serviceName(e.Service), 100)))
 	if e.Count > 1 {
-		title += fmt.Sprintf(" · ×%d", e.Count)
+		title += " · ×" + thousands(e.Count)
 	}
 	const fences = len("\n```\n```")
 	body := fit(breakFences(e.Body), maxSectionText-utf8.RuneCountInString(title)-fences)
@@ -157,19 +219,15 @@ func timeText(e *group.Entry) string {
 
 // fallbackText is the notification text: the top entry, and how much more
 // the message holds.
-func fallbackText(entries []*group.Entry) string {
+func fallbackText(entries, folded []*group.Entry) string {
 	top := entries[0]
 	body, _, _ := strings.Cut(top.Body, "\n")
 	text := fmt.Sprintf("%s %s · %s: %s", emoji(top.Severity), severityLabel(top.Severity), escape(clip(serviceName(top.Service), 100)), fit(body, 300))
 	if top.Count > 1 {
 		text += fmt.Sprintf(" (×%d)", top.Count)
 	}
-	if len(entries) > 1 {
-		more := 0
-		for _, e := range entries[1:] {
-			more += e.Count
-		}
-		text += fmt.Sprintf(" +%d more records in %d groups", more, len(entries)-1)
+	if rest := len(entries) - 1 + len(folded); rest > 0 {
+		text += fmt.Sprintf(" +%s more records in %s groups", thousands(count(entries[1:])+count(folded)), thousands(rest))
 	}
 	return clip(text, maxFallbackText)
 }

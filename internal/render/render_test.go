@@ -100,7 +100,7 @@ func TestHostileTextIsEscaped(t *testing.T) {
 	e := entry("<!here>-svc", body, 1)
 	e.Attributes = []group.Attr{{Key: "<@U9>", Value: "<!channel>"}}
 	e.Context = []group.Attr{{Key: "deployment.environment", Value: "<!everyone>"}}
-	msgs := Messages([]*group.Entry{e})
+	msgs := Messages([]*group.Entry{e}, 1)
 	require.Len(t, msgs, 1)
 	requireWithinLimits(t, msgs[0])
 	requireNoMarkup(t, msgs[0])
@@ -114,7 +114,7 @@ func TestHostileTextIsEscaped(t *testing.T) {
 
 func TestLongBodyIsCutWithAMarker(t *testing.T) {
 	body := strings.Repeat("a", 10<<20)
-	msgs := Messages([]*group.Entry{entry("svc", body, 1)})
+	msgs := Messages([]*group.Entry{entry("svc", body, 1)}, 1)
 	require.Len(t, msgs, 1)
 	requireWithinLimits(t, msgs[0])
 	section := msgs[0].Blocks[1].(*slack.SectionBlock).Text.Text
@@ -134,19 +134,19 @@ func TestCutNeverSplitsAnEntity(t *testing.T) {
 }
 
 func TestCodeFenceInBodyCannotCloseTheBlock(t *testing.T) {
-	msgs := Messages([]*group.Entry{entry("svc", "before ``` *bold* after", 1)})
+	msgs := Messages([]*group.Entry{entry("svc", "before ``` *bold* after", 1)}, 1)
 	section := msgs[0].Blocks[1].(*slack.SectionBlock).Text.Text
 	inner := strings.TrimSuffix(section[strings.Index(section, "```")+3:], "```")
 	assert.NotContains(t, inner, "```")
 }
 
 func TestSingleRecordAndCollapsedEntries(t *testing.T) {
-	one := Messages([]*group.Entry{entry("checkout", "payment failed", 1)})[0]
+	one := Messages([]*group.Entry{entry("checkout", "payment failed", 1)}, 1)[0]
 	assert.Equal(t, "🔴 ERROR in checkout", one.Blocks[0].(*slack.HeaderBlock).Text.Text)
 	assert.Equal(t, "🔴 ERROR · checkout: payment failed", one.Text)
 	assert.Contains(t, texts(one), "2026-11-27 14:02:03.123 UTC")
 
-	many := Messages([]*group.Entry{entry("checkout", "payment failed", 37), entry("payments", "card declined", 2)})[0]
+	many := Messages([]*group.Entry{entry("checkout", "payment failed", 37), entry("payments", "card declined", 2)}, 1)[0]
 	assert.Equal(t, "🔴 39 error records from checkout, payments", many.Blocks[0].(*slack.HeaderBlock).Text.Text)
 	assert.Equal(t, "🔴 ERROR · checkout: payment failed (×37) +2 more records in 1 groups", many.Text)
 	section := many.Blocks[1].(*slack.SectionBlock).Text.Text
@@ -156,7 +156,7 @@ func TestSingleRecordAndCollapsedEntries(t *testing.T) {
 
 	fatal := entry("checkout", "out of memory", 1)
 	fatal.Severity = plog.SeverityNumberFatal
-	mixed := Messages([]*group.Entry{entry("checkout", "payment failed", 2), fatal})[0]
+	mixed := Messages([]*group.Entry{entry("checkout", "payment failed", 2), fatal}, 1)[0]
 	assert.Equal(t, "💥 3 records from checkout", mixed.Blocks[0].(*slack.HeaderBlock).Text.Text, "the count covers both severities")
 }
 
@@ -165,7 +165,7 @@ func TestContextShowsResourceAttributesAndTrace(t *testing.T) {
 	e.Context = []group.Attr{{Key: "deployment.environment", Value: "prod"}}
 	e.Attributes = []group.Attr{{Key: "order_id", Value: "42"}, {Key: "http.status", Value: "500"}}
 	e.TraceID, e.SpanID = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
-	all := strings.Join(texts(Messages([]*group.Entry{e})[0]), "\n")
+	all := strings.Join(texts(Messages([]*group.Entry{e}, 1)[0]), "\n")
 	assert.Contains(t, all, "deployment.environment: prod")
 	assert.Contains(t, all, "order_id=42 · http.status=500")
 	assert.Contains(t, all, "trace_id 4bf92f3577b34da6a3ce929d0e0e4736 · span_id 00f067aa0ba902b7")
@@ -180,7 +180,7 @@ func TestManyEntriesSplitOnlyAtLimits(t *testing.T) {
 		entries = append(entries, e)
 		total += e.Count
 	}
-	msgs := Messages(entries)
+	msgs := Messages(entries, len(entries))
 	require.Greater(t, len(msgs), 1)
 	seen, records := 0, 0
 	for i, m := range msgs {
@@ -195,8 +195,8 @@ func TestManyEntriesSplitOnlyAtLimits(t *testing.T) {
 			// A message was closed only because the next entry would not fit.
 			next := entryBlocks(msgs[i+1].Entries[0])
 			raw, _ := json.Marshal(m.Blocks[1:])
-			closedByBlocks := len(m.Blocks)+len(next) > maxBlocks
-			closedBySize := utf8.RuneCount(raw)+jsonSize(next) > maxBlocksJSON-headerBudget
+			closedByBlocks := len(m.Blocks)+len(next)+1 > maxBlocks
+			closedBySize := utf8.RuneCount(raw)+jsonSize(next) > maxBlocksJSON-headerBudget-foldBudget
 			assert.True(t, closedByBlocks || closedBySize, "message %d was split early", i)
 		}
 	}
@@ -205,7 +205,41 @@ func TestManyEntriesSplitOnlyAtLimits(t *testing.T) {
 }
 
 func TestEmptyBodyStillRendersValidSection(t *testing.T) {
-	m := Messages([]*group.Entry{entry("", "", 1)})[0]
+	m := Messages([]*group.Entry{entry("", "", 1)}, 1)[0]
 	requireWithinLimits(t, m)
 	assert.Contains(t, m.Blocks[0].(*slack.HeaderBlock).Text.Text, "unknown service")
+}
+
+func TestWhatDoesNotFitTheAllowedMessagesIsFolded(t *testing.T) {
+	var entries []*group.Entry
+	total := 0
+	for i := 0; i < 120; i++ {
+		e := entry(fmt.Sprintf("svc-%d", i%3), fmt.Sprintf("error %d %s", i, strings.Repeat("x", 300)), i%4+1)
+		entries = append(entries, e)
+		total += e.Count
+	}
+	require.Greater(t, len(Messages(entries, 100)), 2, "the entries need more than 2 messages")
+
+	msgs := Messages(entries, 2)
+	require.Len(t, msgs, 2)
+	assert.Empty(t, msgs[0].Folded)
+	last := msgs[1]
+	require.NotEmpty(t, last.Folded)
+	requireWithinLimits(t, last)
+	assert.Equal(t, total, msgs[0].Records()+last.Records(), "every record is shown or counted")
+	assert.Equal(t, len(entries), len(msgs[0].Entries)+len(last.Entries)+len(last.Folded))
+	fold := last.Blocks[len(last.Blocks)-1].(*slack.ContextBlock).ContextElements.Elements[0].(*slack.TextBlockObject).Text
+	assert.Equal(t, fmt.Sprintf("➕ %s more records in %d groups, folded to stay within Slack's rate limit", thousands(last.FoldedRecords()), len(last.Folded)), fold)
+	assert.Contains(t, last.Text, fmt.Sprintf("+%s more records", thousands(last.Records()-last.Entries[0].Count)))
+	assert.Contains(t, last.Blocks[0].(*slack.HeaderBlock).Text.Text, thousands(last.Records())+" error records")
+
+	// Zero allowed still means one message: the rate limiter decides when.
+	assert.Len(t, Messages(entries, 0), 1)
+}
+
+func TestThousands(t *testing.T) {
+	assert.Equal(t, "0", thousands(0))
+	assert.Equal(t, "999", thousands(999))
+	assert.Equal(t, "1,000", thousands(1000))
+	assert.Equal(t, "1,234,567", thousands(1234567))
 }

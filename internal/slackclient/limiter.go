@@ -59,6 +59,17 @@ func (l *Limiter) Wait(ctx context.Context) error {
 	}
 }
 
+// Available is how many posts could go out now without waiting.
+func (l *Limiter) Available() int {
+	now := time.Now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if now.Before(l.pausedUntil) {
+		return 0
+	}
+	return int(l.bucket.TokensAt(now))
+}
+
 // Pause stops every post to this destination for d (Slack's Retry-After).
 func (l *Limiter) Pause(d time.Duration) {
 	l.mu.Lock()

@@ -156,12 +156,14 @@ func TestNetworkErrorsAreTransientAndRedacted(t *testing.T) {
 func TestLimiterPacesAndPauses(t *testing.T) {
 	l := NewLimiter(20, 2) // a slot every 50ms after a burst of 2
 	ctx := context.Background()
+	assert.Equal(t, 2, l.Available())
 	start := time.Now()
 	for i := 0; i < 4; i++ {
 		require.NoError(t, l.Wait(ctx))
 	}
 	assert.GreaterOrEqual(t, time.Since(start), 90*time.Millisecond, "2 of 4 posts had to wait a slot each")
 
+	assert.Equal(t, 0, l.Available(), "the burst is spent")
 	l.Pause(300 * time.Millisecond)
 	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
 	defer cancel()
