@@ -206,15 +206,14 @@ func timeText(e *group.Entry) string {
 	if e.First.IsZero() {
 		return "time unknown"
 	}
-	first := e.First.UTC().Format(timeLayout) + " UTC"
-	if e.Count == 1 || e.Last.Equal(e.First) {
-		return first
+	first, last := e.First.UTC(), e.Last.UTC()
+	switch {
+	case first.Format(timeLayout) == last.Format(timeLayout):
+		return first.Format(timeLayout) + " UTC"
+	case first.YearDay() == last.YearDay() && first.Year() == last.Year():
+		return fmt.Sprintf("first %s · last %s UTC", first.Format(timeLayout), last.Format("15:04:05.000"))
 	}
-	last := e.Last.UTC()
-	if last.YearDay() == e.First.UTC().YearDay() {
-		return fmt.Sprintf("first %s · last %s UTC", first[:len(first)-4], last.Format("15:04:05.000"))
-	}
-	return fmt.Sprintf("first %s · last %s UTC", first[:len(first)-4], last.Format(timeLayout))
+	return fmt.Sprintf("first %s · last %s UTC", first.Format(timeLayout), last.Format(timeLayout))
 }
 
 // fallbackText is the notification text: the top entry, and how much more

@@ -1,0 +1,15 @@
+// Package e2e runs the built otelcol-slack collector against the Slack
+// emulator and sends it logs through the OpenTelemetry Go SDK, as an
+// application would.
+//
+// The tests use the binaries `make build` produces:
+//
+//	make build && go -C e2e test ./...
+//
+// SLACKEMU_BIN and OTELCOL_BIN override their paths (default ../bin/slackemu
+// and ../bin/otelcol-slack). Everything listens on 127.0.0.1 only.
+//
+// The harness lives in harness_test.go: StartEmulator, StartCollector,
+// SlackConfig, SendLogs / NewSender, Record, Eventually, and the emulator's
+// and the collector's query helpers.
+package e2e
