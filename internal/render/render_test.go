@@ -19,10 +19,14 @@ import (
 var t0 = time.Date(2026, 11, 27, 14, 2, 3, 123e6, time.UTC)
 
 func entry(service, body string, count int) *group.Entry {
-	return &group.Entry{
+	e := &group.Entry{
 		Severity: plog.SeverityNumberError, Service: service, Body: body, Count: count,
-		First: t0, Last: t0.Add(6 * time.Second), Records: make([]int, count),
+		First: t0, Last: t0, Records: make([]int, count),
 	}
+	if count > 1 {
+		e.Last = t0.Add(6 * time.Second)
+	}
+	return e
 }
 
 // texts returns every text a message shows, blocks and fallback.
