@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
 
 	"go.opentelemetry.io/collector/config/confighttp"
 	"go.opentelemetry.io/collector/config/configopaque"
@@ -35,6 +38,7 @@ type Config struct {
 	Routes    []RouteConfig   `mapstructure:"routes"`
 	Grouping  GroupingConfig  `mapstructure:"grouping"`
 	RateLimit RateLimitConfig `mapstructure:"rate_limit"`
+	Threads   ThreadsConfig   `mapstructure:"threads"`
 
 	QueueConfig   configoptional.Optional[exporterhelper.QueueBatchConfig] `mapstructure:"sending_queue"`
 	BackOffConfig configretry.BackOffConfig                                `mapstructure:"retry_on_failure"`
@@ -74,6 +78,32 @@ type GroupingConfig struct {
 type RateLimitConfig struct {
 	PerSecond float64 `mapstructure:"per_second"`
 	Burst     int     `mapstructure:"burst"`
+}
+
+// ThreadsConfig turns repeats into live counters (bot token only): the
+// first occurrence of a fingerprint posts a message, repeats update its
+// counter with chat.update and reply with a sample now and then.
+type ThreadsConfig struct {
+	// Enabled defaults to true with a token; a webhook cannot update.
+	Enabled *bool `mapstructure:"enabled"`
+	// Window: repeats this long after a message was posted start a new one.
+	Window time.Duration `mapstructure:"window"`
+	// ReplyEvery: at most one sample reply per fingerprint this often.
+	ReplyEvery time.Duration `mapstructure:"reply_every"`
+	// QuietAfter: a fingerprint silent this long is marked quiet, once.
+	QuietAfter time.Duration `mapstructure:"quiet_after"`
+	// Storage names a storage extension (file_storage) that keeps the live
+	// messages across restarts; without it they are kept in memory.
+	Storage *component.ID `mapstructure:"storage"`
+	// MaxTracked bounds the fingerprints remembered (least recent dropped).
+	MaxTracked int `mapstructure:"max_tracked"`
+	// UpdatesPerMinute is the workspace's chat.update budget (Slack tier 3).
+	UpdatesPerMinute float64 `mapstructure:"updates_per_minute"`
+}
+
+// threadsEnabled: threads are on with a token unless turned off.
+func (c *Config) threadsEnabled() bool {
+	return c.Token != "" && (c.Threads.Enabled == nil || *c.Threads.Enabled)
 }
 
 // Validate reports every mistake at once, each naming its key. It never
@@ -143,6 +173,24 @@ func (c *Config) Validate() error {
 	}
 	if c.RateLimit.Burst < 1 {
 		add("rate_limit.burst", "must be at least 1")
+	}
+	if c.WebhookURL != "" && c.Threads.Enabled != nil && *c.Threads.Enabled {
+		add("threads.enabled", "threads need a bot token: a webhook can neither update a message nor reply in a thread")
+	}
+	if c.Threads.Window <= 0 {
+		add("threads.window", "must be greater than 0")
+	}
+	if c.Threads.ReplyEvery < 0 {
+		add("threads.reply_every", "must not be negative")
+	}
+	if c.Threads.QuietAfter <= 0 {
+		add("threads.quiet_after", "must be greater than 0")
+	}
+	if c.Threads.MaxTracked < 1 {
+		add("threads.max_tracked", "must be at least 1")
+	}
+	if c.Threads.UpdatesPerMinute <= 0 {
+		add("threads.updates_per_minute", "must be greater than 0")
 	}
 	if c.Timeout < 0 {
 		add("timeout", "must not be negative")

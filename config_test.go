@@ -33,6 +33,7 @@ func TestDefaultConfig(t *testing.T) {
 	assert.Equal(t, 10*time.Second, cfg.Timeout)
 	assert.Equal(t, 1.0, cfg.RateLimit.PerSecond)
 	assert.Equal(t, 3, cfg.RateLimit.Burst)
+	assert.Equal(t, ThreadsConfig{Window: time.Hour, ReplyEvery: 5 * time.Minute, QuietAfter: 15 * time.Minute, MaxTracked: 10_000, UpdatesPerMinute: 50}, cfg.Threads)
 	assert.True(t, cfg.Grouping.Mask, "variable parts are masked by default")
 	assert.Zero(t, cfg.BackOffConfig.MaxElapsedTime, "alerts keep retrying: the queue is the bound")
 	require.True(t, cfg.QueueConfig.HasValue())
@@ -43,7 +44,7 @@ func TestDefaultConfig(t *testing.T) {
 }
 
 func TestLoadValidConfigs(t *testing.T) {
-	for _, name := range []string{"token", "full", "webhook"} {
+	for _, name := range []string{"token", "full", "webhook", "threads"} {
 		t.Run(name, func(t *testing.T) {
 			assert.NoError(t, confmap.Validate(loadConfig(t, name)))
 		})
@@ -64,6 +65,16 @@ func TestLoadValidConfigs(t *testing.T) {
 	assert.Equal(t, 2, full.QueueConfig.Get().NumConsumers)
 	assert.Equal(t, 2*time.Second, full.QueueConfig.Get().Batch.Get().FlushTimeout)
 	assert.Equal(t, 10*time.Minute, full.BackOffConfig.MaxElapsedTime)
+	assert.True(t, full.threadsEnabled(), "threads are on by default with a token")
+
+	th := loadConfig(t, "threads").Threads
+	assert.Equal(t, 30*time.Minute, th.Window)
+	assert.Equal(t, time.Minute, th.ReplyEvery)
+	assert.Equal(t, 5*time.Minute, th.QuietAfter)
+	assert.Equal(t, "file_storage/threads", th.Storage.String())
+	assert.Equal(t, 500, th.MaxTracked)
+	assert.Equal(t, 20.0, th.UpdatesPerMinute)
+	assert.False(t, loadConfig(t, "webhook").threadsEnabled(), "a webhook cannot update messages")
 }
 
 func TestLoadInvalidConfigs(t *testing.T) {
@@ -77,6 +88,8 @@ func TestLoadInvalidConfigs(t *testing.T) {
 		"route_channel_in_webhook_mode": {"routes[0].channel: a channel needs a token"},
 		"bad_webhook_url":               {"webhook_url: not an http(s) URL"},
 		"bad_rate_limit":                {"rate_limit.per_second: must be greater than 0", "rate_limit.burst: must be at least 1"},
+		"threads_with_webhook":          {"threads.enabled: threads need a bot token"},
+		"bad_threads":                   {"threads.window: must be greater than 0", "threads.quiet_after: must be greater than 0", "threads.max_tracked: must be at least 1", "threads.updates_per_minute: must be greater than 0"},
 	}
 	for name, wants := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -25,16 +25,26 @@ import (
 	"github.com/slackexporter/slackexporter/internal/render"
 	"github.com/slackexporter/slackexporter/internal/selection"
 	"github.com/slackexporter/slackexporter/internal/slackclient"
+	"github.com/slackexporter/slackexporter/internal/threads"
 )
 
 type slackExporter struct {
 	cfg       *Config
+	id        component.ID
 	settings  component.TelemetrySettings
 	logger    *zap.Logger
 	telemetry *metadata.TelemetryBuilder
 	selector  *selection.Selector
 
 	groupOptions group.Options
+
+	// With threads: the live messages, the workspace's chat.update budget,
+	// and the background loop that marks fingerprints quiet.
+	tracker       *threads.Tracker
+	store         *threads.Store
+	updateLimiter *slackclient.Limiter
+	stopQuiet     context.CancelFunc
+	quietDone     chan struct{}
 
 	defaultKey string
 	// destinations by key, built at start (HTTP clients need the host).
@@ -46,8 +56,13 @@ type slackExporter struct {
 type destination struct {
 	// name is safe to log: a channel name or which webhook, never its URL.
 	name    string
-	post    func(ctx context.Context, text string, blocks []slack.Block) error
+	post    func(ctx context.Context, text string, blocks []slack.Block) (slackclient.Ref, error)
 	limiter *slackclient.Limiter
+	// api is set for channels: updates and thread replies need it.
+	api *slackclient.WebAPI
+	// posting serialises posting new fingerprints (with threads), so two
+	// consumers never post the same fingerprint twice.
+	posting chan struct{}
 }
 
 func newSlackExporter(cfg *Config, set exporter.Settings) (*slackExporter, error) {
@@ -74,6 +89,12 @@ func newSlackExporter(cfg *Config, set exporter.Settings) (*slackExporter, error
 	if e.telemetry, err = metadata.NewTelemetryBuilder(set.TelemetrySettings); err != nil {
 		return nil, err
 	}
+	if cfg.threadsEnabled() {
+		t := cfg.Threads
+		e.tracker = threads.New(threads.Config{Window: t.Window, ReplyEvery: t.ReplyEvery, QuietAfter: t.QuietAfter, MaxTracked: t.MaxTracked}, e.forget)
+		e.updateLimiter = slackclient.NewLimiter(t.UpdatesPerMinute/60, updateBurst)
+	}
+	e.id = set.ID
 	return e, nil
 }
 
@@ -124,14 +145,18 @@ func (e *slackExporter) start(ctx context.Context, host component.Host) error {
 	}
 	channel := func(name string) *destination {
 		key := channelKey(name)
-		return &destination{name: "#" + strings.TrimPrefix(name, "#"), limiter: limiter(key),
-			post: func(ctx context.Context, text string, blocks []slack.Block) error {
-				return api.Post(ctx, name, text, blocks)
+		return &destination{name: "#" + strings.TrimPrefix(name, "#"), limiter: limiter(key), api: api,
+			posting: make(chan struct{}, 1),
+			post: func(ctx context.Context, text string, blocks []slack.Block) (slackclient.Ref, error) {
+				return api.Post(ctx, name, "", text, blocks)
 			}}
 	}
 	webhook := func(name, url string) *destination {
 		w := slackclient.NewWebhook(url, hc)
-		return &destination{name: name, limiter: limiter(url), post: w.Post}
+		return &destination{name: name, limiter: limiter(url),
+			post: func(ctx context.Context, text string, blocks []slack.Block) (slackclient.Ref, error) {
+				return slackclient.Ref{}, w.Post(ctx, text, blocks)
+			}}
 	}
 
 	e.destinations = map[string]*destination{}
@@ -151,14 +176,18 @@ func (e *slackExporter) start(ctx context.Context, host component.Host) error {
 			e.destinations[key] = webhook(fmt.Sprintf("webhook of routes[%d]", i), string(r.WebhookURL))
 		}
 	}
+	if e.tracker != nil {
+		return e.startThreads(ctx, host)
+	}
 	return nil
 }
 
-func (e *slackExporter) shutdown(context.Context) error {
+func (e *slackExporter) shutdown(ctx context.Context) error {
+	err := e.stopThreads(ctx)
 	if e.telemetry != nil {
 		e.telemetry.Shutdown()
 	}
-	return nil
+	return err
 }
 
 // selectRecords is the pre-queue path: it runs for every record the
@@ -183,46 +212,84 @@ type batch struct {
 // the records still to deliver, so a retry never posts a message twice.
 func (e *slackExporter) push(ctx context.Context, ld plog.Logs) error {
 	batches, total := e.groupByDestination(ld)
-	retry := make([]bool, total)
-	var retryErrs, permanentErrs []error
-	var throttle time.Duration
+	out := &outcome{retry: make([]bool, total)}
 	for _, b := range batches {
-		// Post what the rate limit allows now; fold the rest into the last.
-		messages := render.Messages(b.entries.Entries(), b.dest.limiter.Available())
-		for i, m := range messages {
-			err := e.deliver(ctx, b.dest, m)
-			if err == nil {
-				continue
-			}
-			var se *slackclient.Error
-			if errors.As(err, &se) && se.Class == slackclient.Permanent {
-				e.logger.Error("Slack refused a message; its records are dropped",
-					zap.String("destination", b.dest.name), zap.String("slack_error", se.Code),
-					zap.Int("records", m.Records()), zap.Error(err))
-				permanentErrs = append(permanentErrs, fmt.Errorf("%s: %w", b.dest.name, err))
-				continue
-			}
-			throttle = max(throttle, retryDelay(err))
-			retryErrs = append(retryErrs, fmt.Errorf("%s: %w", b.dest.name, err))
-			for _, rest := range messages[i:] {
-				for _, entry := range slices.Concat(rest.Entries, rest.Folded) {
-					for _, pos := range entry.Records {
-						retry[pos] = true
-					}
-				}
-			}
-			break
+		if e.tracker != nil && b.dest.api != nil {
+			e.deliverThreaded(ctx, b, out)
+		} else {
+			e.postNew(ctx, b, b.entries.Entries(), out)
 		}
 	}
+	return out.result(ld)
+}
+
+// postNew posts entries as new messages: as many as the rate limit allows
+// now, the rest folded into the last. With threads, each posted message
+// becomes the live message of the fingerprints it shows.
+func (e *slackExporter) postNew(ctx context.Context, b *batch, entries []*group.Entry, out *outcome) {
+	messages := render.Messages(entries, b.dest.limiter.Available())
+	for i, m := range messages {
+		ref, err := e.deliver(ctx, b.dest, m)
+		if err == nil {
+			if e.tracker != nil && b.dest.api != nil {
+				e.remember(e.tracker.Register(b.key, ref.ChannelID, ref.TS, time.Now(), m.Entries, m.FoldedRecords(), len(m.Folded)))
+			}
+			continue
+		}
+		if out.refused(e.logger, b.dest, err, m.Records()) {
+			continue
+		}
+		for _, rest := range messages[i:] {
+			out.failed(b.dest, err, rest.Entries, rest.Folded)
+		}
+		return
+	}
+}
+
+// outcome gathers what a push could not deliver.
+type outcome struct {
+	retry                    []bool // by record position
+	retryErrs, permanentErrs []error
+	throttle                 time.Duration
+}
+
+// refused handles a permanent error: the records are dropped, with one
+// clear log line. It reports false for any other error.
+func (o *outcome) refused(logger *zap.Logger, d *destination, err error, records int) bool {
+	var se *slackclient.Error
+	if !errors.As(err, &se) || se.Class != slackclient.Permanent {
+		return false
+	}
+	logger.Error("Slack refused a message; its records are dropped",
+		zap.String("destination", d.name), zap.String("slack_error", se.Code),
+		zap.Int("records", records), zap.Error(err))
+	o.permanentErrs = append(o.permanentErrs, fmt.Errorf("%s: %w", d.name, err))
+	return true
+}
+
+// failed marks the records of entries for retry.
+func (o *outcome) failed(d *destination, err error, entries ...[]*group.Entry) {
+	o.throttle = max(o.throttle, retryDelay(err))
+	o.retryErrs = append(o.retryErrs, fmt.Errorf("%s: %w", d.name, err))
+	for _, list := range entries {
+		for _, entry := range list {
+			for _, pos := range entry.Records {
+				o.retry[pos] = true
+			}
+		}
+	}
+}
+
+func (o *outcome) result(ld plog.Logs) error {
 	switch {
-	case len(retryErrs) > 0:
-		err := consumererror.NewLogs(errors.Join(retryErrs...), pick(ld, retry))
-		if throttle > 0 {
-			return exporterhelper.NewThrottleRetry(err, throttle)
+	case len(o.retryErrs) > 0:
+		err := consumererror.NewLogs(errors.Join(o.retryErrs...), pick(ld, o.retry))
+		if o.throttle > 0 {
+			return exporterhelper.NewThrottleRetry(err, o.throttle)
 		}
 		return err
-	case len(permanentErrs) > 0:
-		return consumererror.NewPermanent(errors.Join(permanentErrs...))
+	case len(o.permanentErrs) > 0:
+		return consumererror.NewPermanent(errors.Join(o.permanentErrs...))
 	}
 	return nil
 }
@@ -265,27 +332,38 @@ func (e *slackExporter) groupByDestination(ld plog.Logs) ([]*batch, int) {
 }
 
 // deliver waits for the destination's next slot and posts one message.
-func (e *slackExporter) deliver(ctx context.Context, d *destination, m render.Message) error {
+func (e *slackExporter) deliver(ctx context.Context, d *destination, m render.Message) (slackclient.Ref, error) {
 	if err := d.limiter.Wait(ctx); err != nil {
-		return err
+		return slackclient.Ref{}, err
 	}
-	err := d.post(ctx, m.Text, m.Blocks)
-	if err == nil {
-		e.telemetry.ExporterSlackMessagesSent.Add(ctx, 1)
-		e.telemetry.ExporterSlackRecordsDelivered.Add(ctx, int64(m.Records()))
-		if folded := m.FoldedRecords(); folded > 0 {
-			e.telemetry.ExporterSlackRecordsFolded.Add(ctx, int64(folded))
-		}
-		return nil
+	ref, err := d.post(ctx, m.Text, m.Blocks)
+	if err != nil {
+		e.apiError(ctx, d.limiter, err)
+		return ref, err
 	}
+	e.telemetry.ExporterSlackMessagesSent.Add(ctx, 1)
+	e.delivered(ctx, m.Records(), m.FoldedRecords())
+	return ref, nil
+}
+
+// delivered counts records Slack accepted; folded of them only as a count.
+func (e *slackExporter) delivered(ctx context.Context, records, folded int) {
+	e.telemetry.ExporterSlackRecordsDelivered.Add(ctx, int64(records))
+	if folded > 0 {
+		e.telemetry.ExporterSlackRecordsFolded.Add(ctx, int64(folded))
+	}
+}
+
+// apiError counts a failed call and honours a Retry-After on the limiter
+// that paced it.
+func (e *slackExporter) apiError(ctx context.Context, l *slackclient.Limiter, err error) {
 	var se *slackclient.Error
 	if errors.As(err, &se) {
 		e.telemetry.ExporterSlackAPIErrors.Add(ctx, 1, metric.WithAttributes(attribute.String("error", se.Code)))
 		if se.Class == slackclient.Throttled {
-			d.limiter.Pause(se.RetryAfter)
+			l.Pause(se.RetryAfter)
 		}
 	}
-	return err
 }
 
 // retryDelay is how long Slack (or our own pacing) asked us to wait.

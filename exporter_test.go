@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -79,7 +80,7 @@ func logsOf(recs ...rec) plog.Logs {
 	return ld
 }
 
-func repeat(n int, r rec) []rec {
+func copies(n int, r rec) []rec {
 	out := make([]rec, n)
 	for i := range out {
 		out[i] = r
@@ -94,6 +95,7 @@ func started(t *testing.T, cfg *Config, set exporter.Settings) *slackExporter {
 	e, err := newSlackExporter(cfg, set)
 	require.NoError(t, err)
 	require.NoError(t, e.start(context.Background(), componenttest.NewNopHost()))
+	t.Cleanup(func() { require.NoError(t, e.shutdown(context.Background())) })
 	return e
 }
 
@@ -151,8 +153,8 @@ func TestConsumeLogsFiltersRoutesCollapsesAndCounts(t *testing.T) {
 	t.Cleanup(func() { require.NoError(t, exp.Shutdown(context.Background())) })
 	assert.False(t, exp.Capabilities().MutatesData)
 
-	recs := repeat(100, rec{"checkout", "dev", plog.SeverityNumberInfo, "request ok"})
-	recs = append(recs, repeat(3, rec{"checkout", "dev", plog.SeverityNumberError, "db down"})...)
+	recs := copies(100, rec{"checkout", "dev", plog.SeverityNumberInfo, "request ok"})
+	recs = append(recs, copies(3, rec{"checkout", "dev", plog.SeverityNumberError, "db down"})...)
 	recs = append(recs,
 		rec{"checkout", "dev", plog.SeverityNumberWarn, "slow request"},
 		rec{"checkout", "dev", plog.SeverityNumberError, "<!channel> payment <@U123> failed & retried"},
@@ -395,4 +397,137 @@ func TestUnderPressureTheRestIsFoldedNotPostedOneByOne(t *testing.T) {
 	noTime := []metricdatatest.Option{metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars()}
 	metadatatest.AssertEqualExporterSlackRecordsDelivered(t, tel, []metricdata.DataPoint[int64]{{Value: 150}}, noTime...)
 	metadatatest.AssertEqualExporterSlackRecordsFolded(t, tel, []metricdata.DataPoint[int64]{{Value: int64(150 - shownEntries)}}, noTime...)
+}
+
+// threadsConfig keeps the other thread settings at their defaults.
+func threadsConfig(srv *httptest.Server, mutate func(*ThreadsConfig)) *Config {
+	cfg := tokenConfig(srv)
+	mutate(&cfg.Threads)
+	return cfg
+}
+
+func errorRecords(n int, body func(i int) string) plog.Logs {
+	var recs []rec
+	for i := 0; i < n; i++ {
+		recs = append(recs, rec{"checkout", "dev", plog.SeverityNumberError, body(i)})
+	}
+	return logsOf(recs...)
+}
+
+func TestRepeatsUpdateTheLiveMessageInsteadOfPosting(t *testing.T) {
+	emu, srv := emulator(t, nil)
+	tel := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
+	cfg := threadsConfig(srv, func(c *ThreadsConfig) { c.ReplyEvery = time.Hour })
+	e := started(t, cfg, metadatatest.NewSettings(tel))
+	ctx := context.Background()
+
+	require.NoError(t, e.push(ctx, e.selectRecords(ctx, errorRecords(1, func(int) string { return "timeout after 31ms for user 42" }))))
+	require.NoError(t, e.push(ctx, e.selectRecords(ctx, errorRecords(3, func(i int) string { return fmt.Sprintf("timeout after %dms for user %d", 80+i, i) }))))
+
+	msgs := messagesIn(emu, "#alerts")
+	require.Len(t, msgs, 1, "a repeat does not post a new message")
+	assert.Equal(t, 1, msgs[0].Updates)
+	text := shown(t, msgs[0])
+	assert.Contains(t, text, "×4")
+	assert.Contains(t, text, "timeout after 31ms for user 42", "the sample is the first record")
+	assert.Contains(t, text, "4 error records from checkout")
+
+	noTime := []metricdatatest.Option{metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars()}
+	metadatatest.AssertEqualExporterSlackRecordsDelivered(t, tel, []metricdata.DataPoint[int64]{{Value: 4}}, noTime...)
+	metadatatest.AssertEqualExporterSlackRecordsFolded(t, tel, []metricdata.DataPoint[int64]{{Value: 3}}, noTime...)
+	metadatatest.AssertEqualExporterSlackMessagesSent(t, tel, []metricdata.DataPoint[int64]{{Value: 1}}, noTime...)
+}
+
+func TestRepeatPostsASampleReplyAtMostEveryReplyEvery(t *testing.T) {
+	emu, srv := emulator(t, nil)
+	e := started(t, threadsConfig(srv, func(c *ThreadsConfig) { c.ReplyEvery = 0 }), exportertest.NewNopSettings(metadata.Type))
+	ctx := context.Background()
+	for i := 0; i < 3; i++ {
+		require.NoError(t, e.push(ctx, e.selectRecords(ctx, errorRecords(1, func(int) string { return fmt.Sprintf("disk %d%% full", 90+i) }))))
+	}
+	msgs := messagesIn(emu, "#alerts")
+	require.Len(t, msgs, 3, "the parent and two replies")
+	parent := msgs[0]
+	assert.Empty(t, parent.ThreadTS)
+	assert.Equal(t, 2, parent.Updates)
+	for _, reply := range msgs[1:] {
+		assert.Equal(t, parent.TS, reply.ThreadTS, "replies go to the parent's thread")
+	}
+	assert.Contains(t, shown(t, msgs[2]), "disk 92% full")
+
+	e2 := started(t, threadsConfig(srv, func(c *ThreadsConfig) { c.ReplyEvery = time.Hour }), exportertest.NewNopSettings(metadata.Type))
+	emu.Reset()
+	for i := 0; i < 3; i++ {
+		require.NoError(t, e2.push(ctx, e2.selectRecords(ctx, errorRecords(1, func(int) string { return "queue full" }))))
+	}
+	assert.Len(t, messagesIn(emu, "#alerts"), 1, "no reply within reply_every")
+}
+
+func TestQuietFingerprintIsMarkedOnce(t *testing.T) {
+	emu, srv := emulator(t, nil)
+	e := started(t, threadsConfig(srv, func(c *ThreadsConfig) { c.QuietAfter = 200 * time.Millisecond }), exportertest.NewNopSettings(metadata.Type))
+	ctx := context.Background()
+	require.NoError(t, e.push(ctx, e.selectRecords(ctx, errorRecords(2, func(int) string { return "cache unreachable" }))))
+	require.Eventually(t, func() bool {
+		msgs := messagesIn(emu, "#alerts")
+		return len(msgs) == 1 && strings.Contains(shown(t, msgs[0]), "quiet since")
+	}, 5*time.Second, 20*time.Millisecond)
+	time.Sleep(300 * time.Millisecond)
+	msgs := messagesIn(emu, "#alerts")
+	assert.Equal(t, 1, msgs[0].Updates, "quiet is said once")
+	assert.Contains(t, shown(t, msgs[0]), "2 in total")
+}
+
+func TestAfterTheWindowARepeatPostsANewMessage(t *testing.T) {
+	emu, srv := emulator(t, nil)
+	e := started(t, threadsConfig(srv, func(c *ThreadsConfig) { c.Window = 100 * time.Millisecond }), exportertest.NewNopSettings(metadata.Type))
+	ctx := context.Background()
+	require.NoError(t, e.push(ctx, e.selectRecords(ctx, errorRecords(1, func(int) string { return "same error" }))))
+	time.Sleep(150 * time.Millisecond)
+	require.NoError(t, e.push(ctx, e.selectRecords(ctx, errorRecords(1, func(int) string { return "same error" }))))
+	assert.Len(t, messagesIn(emu, "#alerts"), 2)
+}
+
+func TestFailedUpdateRetriesItsRecordsAndDeletedMessageIsPostedAnew(t *testing.T) {
+	emu, srv := emulator(t, nil)
+	e := started(t, tokenConfig(srv), exportertest.NewNopSettings(metadata.Type))
+	ctx := context.Background()
+	require.NoError(t, e.push(ctx, e.selectRecords(ctx, errorRecords(1, func(int) string { return "db down" }))))
+
+	require.NoError(t, emu.SetFault(slackemu.Fault{Target: "#alerts", Mode: slackemu.FaultStatus, Status: 503, Count: 1}))
+	err := e.push(ctx, e.selectRecords(ctx, errorRecords(2, func(int) string { return "db down" })))
+	var failed consumererror.Logs
+	require.ErrorAs(t, err, &failed)
+	assert.Equal(t, 2, failed.Data().LogRecordCount())
+	require.NoError(t, e.push(ctx, failed.Data()))
+	msgs := messagesIn(emu, "#alerts")
+	require.Len(t, msgs, 1)
+	assert.Contains(t, shown(t, msgs[0]), "×3", "the failed update's counts arrive once")
+
+	// The message is gone from Slack (deleted by someone): the update fails
+	// for good, and the records are posted as a new message instead.
+	require.NoError(t, emu.SetFault(slackemu.Fault{Target: "#alerts", Mode: slackemu.FaultError, Error: "message_not_found", Count: 1}))
+	err = e.push(ctx, e.selectRecords(ctx, errorRecords(1, func(int) string { return "db down" })))
+	require.ErrorAs(t, err, &failed)
+	require.NoError(t, e.push(ctx, failed.Data()))
+	assert.Len(t, messagesIn(emu, "#alerts"), 2)
+}
+
+func TestConcurrentPushesNeverPostOneFingerprintTwice(t *testing.T) {
+	emu, srv := emulator(t, nil)
+	e := started(t, tokenConfig(srv), exportertest.NewNopSettings(metadata.Type))
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			assert.NoError(t, e.push(ctx, e.selectRecords(ctx, errorRecords(5, func(int) string { return "payment provider timeout" }))))
+		}()
+	}
+	wg.Wait()
+	msgs := messagesIn(emu, "#alerts")
+	require.Len(t, msgs, 1)
+	assert.Contains(t, shown(t, msgs[0]), "×40")
 }

@@ -47,11 +47,18 @@ func createDefaultConfig() component.Config {
 	retry.MaxElapsedTime = 0
 
 	return &Config{
-		ClientConfig:  client,
-		APIURL:        defaultAPIURL,
-		Filter:        FilterConfig{MinSeverity: "error"},
-		Grouping:      GroupingConfig{Mask: true},
-		RateLimit:     RateLimitConfig{PerSecond: 1, Burst: 3},
+		ClientConfig: client,
+		APIURL:       defaultAPIURL,
+		Filter:       FilterConfig{MinSeverity: "error"},
+		Grouping:     GroupingConfig{Mask: true},
+		RateLimit:    RateLimitConfig{PerSecond: 1, Burst: 3},
+		Threads: ThreadsConfig{
+			Window:           time.Hour,
+			ReplyEvery:       5 * time.Minute,
+			QuietAfter:       15 * time.Minute,
+			MaxTracked:       10_000,
+			UpdatesPerMinute: 50,
+		},
 		QueueConfig:   configoptional.Some(queue),
 		BackOffConfig: retry,
 	}

@@ -31,11 +31,13 @@ type Entry struct {
 	// Context is the sample's resource context worth showing (environment, host).
 	Context []Attr
 	// Attributes are the sample's record attributes, in the record's order.
-	Attributes     []Attr
-	TraceID        string
-	SpanID         string
-	Count          int
-	First, Last    time.Time
+	Attributes  []Attr
+	TraceID     string
+	SpanID      string
+	Count       int
+	First, Last time.Time
+	// QuietSince, when set, says the fingerprint has had no records since.
+	QuietSince     time.Time
 	firstSeenOrder int
 	// Records are the positions (as given to Add) of the records this entry
 	// stands for, so a failed delivery can be retried record by record.

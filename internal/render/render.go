@@ -82,7 +82,7 @@ func paginate(entries []*group.Entry) []page {
 	size := 0
 	for _, e := range entries {
 		blocks := entryBlocks(e)
-		n := jsonSize(blocks)
+		n := jsonSize(blocks) + liveReserve
 		if len(cur.entries) > 0 && (len(cur.blocks)+len(blocks)+2 > maxBlocks || size+n > maxBlocksJSON-headerBudget-foldBudget) {
 			pages = append(pages, cur)
 			cur, size = page{}, 0
@@ -103,21 +103,45 @@ func paginate(entries []*group.Entry) []page {
 const (
 	headerBudget = maxHeaderText*6 + 100
 	foldBudget   = 400
+	// liveReserve is room per entry for what a live update adds: a larger
+	// count and a "quiet since" note.
+	liveReserve = 80
 )
 
 func finish(entries []*group.Entry, blocks []slack.Block, folded []*group.Entry) Message {
-	m := Message{Entries: entries, Folded: folded}
-	m.Blocks = append([]slack.Block{header(entries, count(folded))}, blocks...)
-	if len(folded) > 0 {
-		m.Blocks = append(m.Blocks, slack.NewContextBlock("", mrkdwn(foldText(folded))))
-	}
-	m.Text = fallbackText(entries, folded)
+	m := compose(entries, blocks, count(folded), len(folded))
+	m.Entries, m.Folded = entries, folded
 	return m
 }
 
-func foldText(folded []*group.Entry) string {
+// compose builds a message: header, the entries' blocks, the fold line.
+func compose(entries []*group.Entry, blocks []slack.Block, folded, foldedGroups int) Message {
+	var m Message
+	m.Blocks = append([]slack.Block{header(entries, folded)}, blocks...)
+	if foldedGroups > 0 {
+		m.Blocks = append(m.Blocks, slack.NewContextBlock("", mrkdwn(foldText(folded, foldedGroups))))
+	}
+	m.Text = fallbackText(entries, folded, foldedGroups)
+	return m
+}
+
+// Live renders a message whose counters are updated in place: the same
+// entries it was posted with, their counts now, and its fold line. Entries
+// have room for their counts to grow (liveReserve), so an update stays
+// within the limits its first post met.
+func Live(entries []*group.Entry, folded, foldedGroups int) Message {
+	var blocks []slack.Block
+	for _, e := range entries {
+		blocks = append(blocks, entryBlocks(e)...)
+	}
+	m := compose(entries, blocks, folded, foldedGroups)
+	m.Entries = entries
+	return m
+}
+
+func foldText(records, groups int) string {
 	return fmt.Sprintf("➕ %s more records in %s groups, folded to stay within Slack's rate limit",
-		thousands(count(folded)), thousands(len(folded)))
+		thousands(records), thousands(groups))
 }
 
 // thousands writes n as 1,234,567.
@@ -163,6 +187,9 @@ func entryBlocks(e *group.Entry) []slack.Block {
 	if e.Count > 1 {
 		title += " · ×" + thousands(e.Count)
 	}
+	if !e.QuietSince.IsZero() {
+		title += fmt.Sprintf(" · quiet since %s UTC, %s in total", e.QuietSince.UTC().Format("15:04"), thousands(e.Count))
+	}
 	const fences = len("\n```\n```")
 	body := fit(breakFences(e.Body), maxSectionText-utf8.RuneCountInString(title)-fences)
 	if body == "" {
@@ -197,7 +224,7 @@ func attributesText(attrs []group.Attr) string {
 		}
 		parts = append(parts, fit(a.Key, 100)+"="+fit(a.Value, maxAttributeValue))
 	}
-	return clip(strings.Join(parts, " · "), maxAttributesText)
+	return clipEscaped(strings.Join(parts, " · "), maxAttributesText)
 }
 
 const timeLayout = "2006-01-02 15:04:05.000"
@@ -218,17 +245,17 @@ func timeText(e *group.Entry) string {
 
 // fallbackText is the notification text: the top entry, and how much more
 // the message holds.
-func fallbackText(entries, folded []*group.Entry) string {
+func fallbackText(entries []*group.Entry, folded, foldedGroups int) string {
 	top := entries[0]
 	body, _, _ := strings.Cut(top.Body, "\n")
 	text := fmt.Sprintf("%s %s · %s: %s", emoji(top.Severity), severityLabel(top.Severity), escape(clip(serviceName(top.Service), 100)), fit(body, 300))
 	if top.Count > 1 {
 		text += fmt.Sprintf(" (×%d)", top.Count)
 	}
-	if rest := len(entries) - 1 + len(folded); rest > 0 {
-		text += fmt.Sprintf(" +%s more records in %s groups", thousands(count(entries[1:])+count(folded)), thousands(rest))
+	if rest := len(entries) - 1 + foldedGroups; rest > 0 {
+		text += fmt.Sprintf(" +%s more records in %s groups", thousands(count(entries[1:])+folded), thousands(rest))
 	}
-	return clip(text, maxFallbackText)
+	return clipEscaped(text, maxFallbackText)
 }
 
 // mrkdwn makes a verbatim mrkdwn text object: Slack does no auto-linking of

@@ -198,9 +198,12 @@ func TestManyEntriesSplitOnlyAtLimits(t *testing.T) {
 		if i < len(msgs)-1 {
 			// A message was closed only because the next entry would not fit.
 			next := entryBlocks(msgs[i+1].Entries[0])
-			raw, _ := json.Marshal(m.Blocks[1:])
+			used := 0
+			for _, e := range m.Entries {
+				used += jsonSize(entryBlocks(e)) + liveReserve
+			}
 			closedByBlocks := len(m.Blocks)+len(next)+1 > maxBlocks
-			closedBySize := utf8.RuneCount(raw)+jsonSize(next) > maxBlocksJSON-headerBudget-foldBudget
+			closedBySize := used+jsonSize(next)+liveReserve > maxBlocksJSON-headerBudget-foldBudget
 			assert.True(t, closedByBlocks || closedBySize, "message %d was split early", i)
 		}
 	}
@@ -246,4 +249,22 @@ func TestThousands(t *testing.T) {
 	assert.Equal(t, "999", thousands(999))
 	assert.Equal(t, "1,000", thousands(1000))
 	assert.Equal(t, "1,234,567", thousands(1234567))
+}
+
+func TestClippingEscapedTextNeverCutsAnEntity(t *testing.T) {
+	for n := 5; n < 12; n++ {
+		got := clipEscaped(escape("ab & <c>"), n)
+		assert.LessOrEqual(t, utf8.RuneCountInString(got), n)
+		assert.NotRegexp(t, `&[a-z]*…$`, got)
+	}
+	for pad := 0; pad < 5; pad++ { // every position of the cut within "&amp;"
+		var attrs []group.Attr
+		for i := 0; i < 10; i++ {
+			attrs = append(attrs, group.Attr{Key: strings.Repeat("k", pad+1), Value: strings.Repeat("&", 60)})
+		}
+		joined := attributesText(attrs)
+		assert.NotRegexp(t, `&[a-z]*…$`, joined)
+		assert.LessOrEqual(t, utf8.RuneCountInString(joined), maxAttributesText)
+		assert.True(t, strings.HasSuffix(joined, "&amp;…"), "clipped after a whole entity: %q", joined[len(joined)-20:])
+	}
 }

@@ -106,6 +106,20 @@ func clip(s string, max int) string {
 	return string(r[:max-1]) + "…"
 }
 
+// clipEscaped is clip for text that is already escaped: it never leaves
+// half an entity ("&am…") behind.
+func clipEscaped(s string, max int) string {
+	c := clip(s, max)
+	if c == s {
+		return s
+	}
+	kept := strings.TrimSuffix(c, "…")
+	if amp := strings.LastIndexByte(kept, '&'); amp >= 0 && !strings.Contains(kept[amp:], ";") {
+		kept = kept[:amp]
+	}
+	return kept + "…"
+}
+
 // breakFences keeps a body from closing the code block it is shown in: a run
 // of three backticks gets a zero-width space after the second.
 func breakFences(s string) string {

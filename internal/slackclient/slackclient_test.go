@@ -64,7 +64,7 @@ func TestWebAPIClassifiesAnswers(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv, _ := answer(t, tt.status, tt.header, tt.body)
-			err := NewWebAPI("xoxb-secret-token", srv.URL+"/api/", srv.Client()).Post(context.Background(), "#alerts", "text", blocks)
+			_, err := NewWebAPI("xoxb-secret-token", srv.URL+"/api/", srv.Client()).Post(context.Background(), "#alerts", "", "text", blocks)
 			se := asError(t, err)
 			assert.Equal(t, tt.class, se.Class)
 			assert.Equal(t, tt.code, se.Code)
@@ -76,7 +76,9 @@ func TestWebAPIClassifiesAnswers(t *testing.T) {
 
 func TestWebAPISuccessSendsBlocksWithoutUnfurling(t *testing.T) {
 	srv, got := answer(t, 200, nil, `{"ok":true,"channel":"C1","ts":"1.2"}`)
-	require.NoError(t, NewWebAPI("xoxb-t", srv.URL+"/api/", srv.Client()).Post(context.Background(), "#alerts", "fallback", blocks))
+	ref, err := NewWebAPI("xoxb-t", srv.URL+"/api/", srv.Client()).Post(context.Background(), "#alerts", "", "fallback", blocks)
+	require.NoError(t, err)
+	assert.Equal(t, Ref{ChannelID: "C1", TS: "1.2"}, ref)
 	assert.Contains(t, *got, "channel=%23alerts")
 	assert.Contains(t, *got, "blocks=")
 	assert.Contains(t, *got, "unfurl_links=false")

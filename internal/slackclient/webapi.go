@@ -18,14 +18,37 @@ func NewWebAPI(token, apiURL string, hc *http.Client) *WebAPI {
 	return &WebAPI{client: slack.New(token, slack.OptionHTTPClient(hc), slack.OptionAPIURL(apiURL))}
 }
 
-// Post sends one message to channel. Link unfurling is off: a log line must
-// never make Slack fetch a URL it contains.
-func (w *WebAPI) Post(ctx context.Context, channel, text string, blocks []slack.Block) error {
-	_, _, err := w.client.PostMessageContext(ctx, channel,
+// Ref identifies a posted message: chat.update and thread replies need the
+// channel's id (not its name) and the message's ts.
+type Ref struct {
+	ChannelID, TS string
+}
+
+// Post sends one message to channel (a name or an id); with threadTS it is
+// a reply in that thread. Link unfurling is off: a log line must never make
+// Slack fetch a URL it contains.
+func (w *WebAPI) Post(ctx context.Context, channel, threadTS, text string, blocks []slack.Block) (Ref, error) {
+	opts := []slack.MsgOption{
 		slack.MsgOptionText(text, false),
 		slack.MsgOptionBlocks(blocks...),
 		slack.MsgOptionDisableLinkUnfurl(),
 		slack.MsgOptionDisableMediaUnfurl(),
+	}
+	if threadTS != "" {
+		opts = append(opts, slack.MsgOptionTS(threadTS))
+	}
+	id, ts, err := w.client.PostMessageContext(ctx, channel, opts...)
+	if err != nil {
+		return Ref{}, classifyWebAPI(err)
+	}
+	return Ref{ChannelID: id, TS: ts}, nil
+}
+
+// Update replaces the text and blocks of a posted message (chat.update).
+func (w *WebAPI) Update(ctx context.Context, ref Ref, text string, blocks []slack.Block) error {
+	_, _, _, err := w.client.UpdateMessageContext(ctx, ref.ChannelID, ref.TS,
+		slack.MsgOptionText(text, false),
+		slack.MsgOptionBlocks(blocks...),
 	)
 	if err != nil {
 		return classifyWebAPI(err)

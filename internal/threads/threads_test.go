@@ -1,0 +1,245 @@
+package threads
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/extension/xextension/storage"
+
+	"github.com/slackexporter/slackexporter/internal/group"
+)
+
+var t0 = time.Date(2026, 11, 27, 14, 0, 0, 0, time.UTC)
+
+var cfg = Config{Window: time.Hour, ReplyEvery: 5 * time.Minute, QuietAfter: 15 * time.Minute, MaxTracked: 100}
+
+func entries(fingerprints ...string) []*group.Entry {
+	var out []*group.Entry
+	for _, fp := range fingerprints {
+		out = append(out, &group.Entry{Fingerprint: fp, Body: "body of " + fp, Count: 1, First: t0, Last: t0, Records: []int{0}})
+	}
+	return out
+}
+
+func counts(view []*group.Entry) []int {
+	var out []int
+	for _, e := range view {
+		out = append(out, e.Count)
+	}
+	return out
+}
+
+func TestLiveWithinTheWindowOnly(t *testing.T) {
+	tr := New(cfg, nil)
+	m := tr.Register("channel:alerts", "C1", "1.1", t0, entries("a", "b"), 0, 0)
+	got, line := tr.Live("channel:alerts", "b", t0.Add(59*time.Minute))
+	assert.Same(t, m, got)
+	assert.Equal(t, "b", line.Entry.Fingerprint)
+	assert.Nil(t, line.Entry.Records, "a live line keeps no record positions")
+	got, _ = tr.Live("channel:alerts", "b", t0.Add(time.Hour))
+	assert.Nil(t, got, "after the window a repeat starts a new message")
+	got, _ = tr.Live("channel:other", "b", t0)
+	assert.Nil(t, got, "fingerprints are per destination")
+}
+
+func TestConcurrentUpdatesShareOneCall(t *testing.T) {
+	tr := New(cfg, nil)
+	m := tr.Register("d", "C1", "1.1", t0, entries("a", "b"), 0, 0)
+	_, a := tr.Live("d", "a", t0)
+	_, b := tr.Live("d", "b", t0)
+
+	release := make(chan struct{})
+	var calls atomic.Int32
+	var views [][]int
+	var mu sync.Mutex
+	send := func(ctx context.Context, _ *Message, view []*group.Entry) error {
+		if calls.Add(1) == 1 {
+			<-release // the first call is slow; the others gather meanwhile
+		}
+		mu.Lock()
+		views = append(views, counts(view))
+		mu.Unlock()
+		return nil
+	}
+	var wg sync.WaitGroup
+	update := func(l *Line, n int) {
+		defer wg.Done()
+		assert.NoError(t, m.Update(context.Background(), []Add{{Line: l, Count: n, First: t0, Last: t0.Add(time.Minute), Seen: t0}}, send))
+	}
+	wg.Add(1)
+	go update(a, 1)
+	require.Eventually(t, func() bool { return calls.Load() == 1 }, 5*time.Second, time.Millisecond)
+	for i := 0; i < 5; i++ {
+		wg.Add(1)
+		go update(b, 2)
+	}
+	require.Eventually(t, func() bool {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		return m.pending != nil && len(m.pending.adds) == 5
+	}, 5*time.Second, time.Millisecond)
+	close(release)
+	wg.Wait()
+
+	assert.Equal(t, int32(2), calls.Load(), "five updates waiting together went out as one call")
+	assert.Equal(t, [][]int{{2, 1}, {2, 11}}, views)
+	assert.Equal(t, []int{2, 11}, counts(m.View()))
+	assert.Equal(t, t0.Add(time.Minute), m.View()[1].Last)
+}
+
+func TestFailedUpdateAppliesNothing(t *testing.T) {
+	tr := New(cfg, nil)
+	m := tr.Register("d", "C1", "1.1", t0, entries("a"), 0, 0)
+	_, a := tr.Live("d", "a", t0)
+	boom := errors.New("slack down")
+	err := m.Update(context.Background(), []Add{{Line: a, Count: 5}}, func(context.Context, *Message, []*group.Entry) error { return boom })
+	assert.ErrorIs(t, err, boom)
+	assert.Equal(t, []int{1}, counts(m.View()))
+}
+
+func TestCancelledWaiterTakesItsCountsBack(t *testing.T) {
+	tr := New(cfg, nil)
+	m := tr.Register("d", "C1", "1.1", t0, entries("a"), 0, 0)
+	_, a := tr.Live("d", "a", t0)
+	m.slot <- struct{}{} // someone else is sending
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	err := m.Update(ctx, []Add{{Line: a, Count: 5}}, func(context.Context, *Message, []*group.Entry) error { return nil })
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	<-m.slot
+	assert.Nil(t, m.pending, "nothing left to send")
+	require.NoError(t, m.Update(context.Background(), []Add{{Line: a, Count: 2}}, func(context.Context, *Message, []*group.Entry) error { return nil }))
+	assert.Equal(t, []int{3}, counts(m.View()), "the withdrawn counts were never applied")
+}
+
+func TestQuietOnceThenForgottenAfterTheWindow(t *testing.T) {
+	var dropped []*Message
+	tr := New(cfg, func(m *Message) { dropped = append(dropped, m) })
+	m := tr.Register("d", "C1", "1.1", t0, entries("a", "b"), 0, 0)
+	_, b := tr.Live("d", "b", t0)
+	ok := func(context.Context, *Message, []*group.Entry) error { return nil }
+	require.NoError(t, m.Update(context.Background(), []Add{{Line: b, Count: 1, Seen: t0.Add(10 * time.Minute)}}, ok))
+
+	assert.Empty(t, tr.GoingQuiet(t0.Add(14*time.Minute)))
+	at := t0.Add(16 * time.Minute)
+	require.Equal(t, []*Message{m}, tr.GoingQuiet(at))
+	marks := tr.QuietMarks(m, at)
+	require.Len(t, marks, 1, "only a has been quiet for 15 minutes")
+	require.NoError(t, m.Update(context.Background(), marks, ok))
+	view := m.View()
+	assert.Equal(t, t0, view[0].QuietSince)
+	assert.True(t, view[1].QuietSince.IsZero())
+
+	at = t0.Add(26 * time.Minute)
+	require.NoError(t, m.Update(context.Background(), tr.QuietMarks(m, at), ok))
+	assert.Empty(t, tr.GoingQuiet(at), "each line is marked quiet once")
+	assert.Empty(t, dropped)
+	assert.Empty(t, tr.GoingQuiet(t0.Add(time.Hour)))
+	assert.Equal(t, []*Message{m}, dropped, "all quiet and past its window: forgotten")
+	assert.Equal(t, 0, tr.Len())
+}
+
+func TestRepeatReactivatesAQuietLine(t *testing.T) {
+	tr := New(cfg, nil)
+	m := tr.Register("d", "C1", "1.1", t0, entries("a"), 0, 0)
+	_, a := tr.Live("d", "a", t0)
+	ok := func(context.Context, *Message, []*group.Entry) error { return nil }
+	require.NoError(t, m.Update(context.Background(), tr.QuietMarks(m, t0.Add(20*time.Minute)), ok))
+	require.NoError(t, m.Update(context.Background(), []Add{{Line: a, Count: 1, Seen: t0.Add(21 * time.Minute)}}, ok))
+	assert.True(t, m.View()[0].QuietSince.IsZero())
+}
+
+func TestBoundedByMaxTracked(t *testing.T) {
+	var dropped []*Message
+	tr := New(Config{Window: time.Hour, QuietAfter: time.Hour, MaxTracked: 3}, func(m *Message) { dropped = append(dropped, m) })
+	first := tr.Register("d", "C1", "1.1", t0, entries("a", "b"), 0, 0)
+	second := tr.Register("d", "C1", "1.2", t0, entries("c"), 0, 0)
+	tr.Touch(first)
+	tr.Register("d", "C1", "1.3", t0, entries("e"), 0, 0)
+	assert.Equal(t, []*Message{second}, dropped, "the least recently active goes first")
+	assert.Equal(t, 3, tr.Len())
+	got, _ := tr.Live("d", "c", t0)
+	assert.Nil(t, got)
+}
+
+func TestReplyDue(t *testing.T) {
+	tr := New(cfg, nil)
+	m := tr.Register("d", "C1", "1.1", t0, entries("a"), 0, 0)
+	_, a := tr.Live("d", "a", t0)
+	assert.False(t, tr.ReplyDue(m, a, t0.Add(4*time.Minute)))
+	assert.True(t, tr.ReplyDue(m, a, t0.Add(5*time.Minute)))
+	assert.False(t, tr.ReplyDue(m, a, t0.Add(6*time.Minute)), "the slot was taken")
+}
+
+// memClient is an in-memory storage.Client.
+type memClient struct {
+	mu   sync.Mutex
+	data map[string][]byte
+}
+
+func (c *memClient) Get(_ context.Context, k string) ([]byte, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.data[k], nil
+}
+
+func (c *memClient) Set(_ context.Context, k string, v []byte) error {
+	return c.Batch(context.Background(), storage.SetOperation(k, v))
+}
+
+func (c *memClient) Delete(_ context.Context, k string) error {
+	return c.Batch(context.Background(), storage.DeleteOperation(k))
+}
+
+func (c *memClient) Batch(_ context.Context, ops ...*storage.Operation) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, op := range ops {
+		switch op.Type {
+		case storage.Set:
+			c.data[op.Key] = op.Value
+		case storage.Delete:
+			delete(c.data, op.Key)
+		case storage.Get:
+			op.Value = c.data[op.Key]
+		}
+	}
+	return nil
+}
+
+func (c *memClient) Close(context.Context) error { return nil }
+
+func TestStoreRoundTrip(t *testing.T) {
+	client := &memClient{data: map[string][]byte{}}
+	ctx := context.Background()
+	store := NewStore(client)
+	tr := New(cfg, func(m *Message) { assert.NoError(t, store.Delete(ctx, m)) })
+	m := tr.Register("channel:alerts", "C1", "1.1", t0, entries("a", "b"), 7, 2)
+	_, a := tr.Live("channel:alerts", "a", t0)
+	require.NoError(t, m.Update(ctx, []Add{{Line: a, Count: 4, Last: t0.Add(time.Minute), Seen: t0.Add(time.Minute)}}, func(context.Context, *Message, []*group.Entry) error { return nil }))
+	require.NoError(t, store.Save(ctx, m))
+	gone := tr.Register("channel:alerts", "C1", "1.2", t0, entries("c"), 0, 0)
+	require.NoError(t, store.Save(ctx, gone))
+	tr.Forget(gone)
+
+	loaded, err := NewStore(client).Load(ctx)
+	require.NoError(t, err)
+	require.Len(t, loaded, 1)
+	back := New(cfg, nil)
+	back.Restore(loaded[0])
+	got, line := back.Live("channel:alerts", "a", t0.Add(2*time.Minute))
+	require.NotNil(t, got)
+	assert.Equal(t, "C1", got.ChannelID)
+	assert.Equal(t, "1.1", got.TS)
+	assert.Equal(t, 7, got.Folded)
+	assert.Equal(t, 2, got.FoldedGroups)
+	assert.Equal(t, 5, line.Entry.Count)
+	assert.Equal(t, "body of a", line.Entry.Body)
+	assert.Equal(t, []int{5, 1}, counts(got.View()))
+}

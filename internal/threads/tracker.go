@@ -1,0 +1,237 @@
+// Package threads remembers which Slack message shows each fingerprint, so
+// repeats update that message's counter (chat.update) instead of posting
+// again, and coalesces the updates of concurrent pushes into one call.
+package threads
+
+import (
+	"container/list"
+	"sync"
+	"time"
+
+	"github.com/slackexporter/slackexporter/internal/group"
+)
+
+// Config bounds how long and how many messages stay live.
+type Config struct {
+	// Window: repeats within this time of a message's post update it;
+	// later ones post a new message.
+	Window time.Duration
+	// ReplyEvery: at most one sample reply per fingerprint this often.
+	ReplyEvery time.Duration
+	// QuietAfter: a fingerprint with no records for this long is marked
+	// quiet in its message, once.
+	QuietAfter time.Duration
+	// MaxTracked bounds the fingerprints remembered; the least recently
+	// active messages are forgotten first.
+	MaxTracked int
+}
+
+// Line is one fingerprint's row in a live message. Entry holds what Slack
+// shows: the sample and the counts it has accepted.
+type Line struct {
+	Entry     group.Entry
+	LastSeen  time.Time // when a push last carried this fingerprint
+	LastReply time.Time // when its last sample reply (or the parent) went out
+	Quiet     bool      // Slack shows it as quiet
+}
+
+// Message is a posted Slack message whose counters stay live.
+type Message struct {
+	Dest      string // destination key
+	ChannelID string
+	TS        string
+	PostedAt  time.Time
+	// Folded are the records and groups its fold line counts.
+	Folded, FoldedGroups int
+
+	mu      sync.Mutex
+	lines   []*Line
+	pending *round
+	slot    chan struct{} // held by the push sending this message's update
+	elem    *list.Element // in Tracker.lru
+}
+
+// Tracker holds the live messages of every destination.
+type Tracker struct {
+	cfg Config
+
+	mu     sync.Mutex
+	byKey  map[string]*Message // dest + fingerprint → message
+	lru    *list.List          // of *Message, most recently active first
+	lines  int
+	onDrop func(*Message)
+}
+
+// New returns an empty tracker. onDrop, if set, learns of every message the
+// tracker forgets (to delete it from storage).
+func New(cfg Config, onDrop func(*Message)) *Tracker {
+	return &Tracker{cfg: cfg, byKey: map[string]*Message{}, lru: list.New(), onDrop: onDrop}
+}
+
+func key(dest, fingerprint string) string { return dest + "\x00" + fingerprint }
+
+// Live returns the message showing fingerprint in dest and its line, if
+// the message was posted within the window.
+func (t *Tracker) Live(dest, fingerprint string, now time.Time) (*Message, *Line) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	m := t.byKey[key(dest, fingerprint)]
+	if m == nil || now.Sub(m.PostedAt) >= t.cfg.Window {
+		return nil, nil
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, l := range m.lines {
+		if l.Entry.Fingerprint == fingerprint {
+			return m, l
+		}
+	}
+	return nil, nil
+}
+
+// Register records a message just posted to dest showing entries.
+func (t *Tracker) Register(dest, channelID, ts string, now time.Time, entries []*group.Entry, folded, foldedGroups int) *Message {
+	m := &Message{Dest: dest, ChannelID: channelID, TS: ts, PostedAt: now, Folded: folded, FoldedGroups: foldedGroups, slot: make(chan struct{}, 1)}
+	for _, e := range entries {
+		sample := *e
+		sample.Records = nil
+		m.lines = append(m.lines, &Line{Entry: sample, LastSeen: now, LastReply: now})
+	}
+	t.add(m)
+	return m
+}
+
+// add indexes m and enforces the bound.
+func (t *Tracker) add(m *Message) {
+	t.mu.Lock()
+	var dropped []*Message
+	m.elem = t.lru.PushFront(m)
+	for _, l := range m.lines {
+		k := key(m.Dest, l.Entry.Fingerprint)
+		if old := t.byKey[k]; old != nil && old != m {
+			// The fingerprint now lives in m; the old message keeps its
+			// line for display but no longer receives its counts.
+			t.lines--
+		}
+		t.byKey[k] = m
+		t.lines++
+	}
+	for t.lines > t.cfg.MaxTracked && t.lru.Len() > 1 {
+		oldest := t.lru.Back().Value.(*Message)
+		t.removeLocked(oldest)
+		dropped = append(dropped, oldest)
+	}
+	t.mu.Unlock()
+	t.dropped(dropped)
+}
+
+func (t *Tracker) removeLocked(m *Message) {
+	t.lru.Remove(m.elem)
+	m.elem = nil
+	for _, l := range m.lines {
+		k := key(m.Dest, l.Entry.Fingerprint)
+		if t.byKey[k] == m {
+			delete(t.byKey, k)
+			t.lines--
+		}
+	}
+}
+
+func (t *Tracker) dropped(ms []*Message) {
+	if t.onDrop == nil {
+		return
+	}
+	for _, m := range ms {
+		t.onDrop(m)
+	}
+}
+
+// Touch marks m as recently active.
+func (t *Tracker) Touch(m *Message) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if m.elem != nil {
+		t.lru.MoveToFront(m.elem)
+	}
+}
+
+// Forget drops m: its fingerprints are no longer live.
+func (t *Tracker) Forget(m *Message) {
+	t.mu.Lock()
+	if m.elem != nil {
+		t.removeLocked(m)
+		m.elem = nil
+	}
+	t.mu.Unlock()
+	t.dropped([]*Message{m})
+}
+
+// GoingQuiet returns the messages with a line that has had no records for
+// QuietAfter and does not say so yet. It forgets the messages whose lines
+// are all quiet and whose window has passed.
+func (t *Tracker) GoingQuiet(now time.Time) []*Message {
+	t.mu.Lock()
+	var out, done []*Message
+	for el := t.lru.Front(); el != nil; el = el.Next() {
+		m := el.Value.(*Message)
+		m.mu.Lock()
+		allQuiet, needs := true, false
+		for _, l := range m.lines {
+			if !l.Quiet {
+				allQuiet = false
+				needs = needs || now.Sub(l.LastSeen) >= t.cfg.QuietAfter
+			}
+		}
+		m.mu.Unlock()
+		switch {
+		case needs:
+			out = append(out, m)
+		case allQuiet && now.Sub(m.PostedAt) >= t.cfg.Window:
+			done = append(done, m)
+		}
+	}
+	for _, m := range done {
+		t.removeLocked(m)
+	}
+	t.mu.Unlock()
+	t.dropped(done)
+	return out
+}
+
+// QuietMarks are the marks that tell Slack which lines of m went quiet.
+func (t *Tracker) QuietMarks(m *Message, now time.Time) []Add {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var adds []Add
+	for _, l := range m.lines {
+		if !l.Quiet && now.Sub(l.LastSeen) >= t.cfg.QuietAfter {
+			adds = append(adds, Add{Line: l, Quiet: true})
+		}
+	}
+	return adds
+}
+
+// ReplyDue reports whether line may get a sample reply now, and if so
+// takes the slot.
+func (t *Tracker) ReplyDue(m *Message, l *Line, now time.Time) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if now.Sub(l.LastReply) < t.cfg.ReplyEvery {
+		return false
+	}
+	l.LastReply = now
+	return true
+}
+
+// Restore puts back a message loaded from storage.
+func (t *Tracker) Restore(m *Message) {
+	m.slot = make(chan struct{}, 1)
+	t.add(m)
+}
+
+// Len is the number of fingerprints tracked.
+func (t *Tracker) Len() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.lines
+}

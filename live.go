@@ -1,0 +1,231 @@
+package slackexporter // import "github.com/slackexporter/slackexporter"
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/extension/xextension/storage"
+	"go.uber.org/zap"
+
+	"github.com/slackexporter/slackexporter/internal/group"
+	"github.com/slackexporter/slackexporter/internal/render"
+	"github.com/slackexporter/slackexporter/internal/slackclient"
+	"github.com/slackexporter/slackexporter/internal/threads"
+)
+
+// updateBurst lets a few counters refresh at once after a quiet spell,
+// within Slack's tier-3 budget for chat.update.
+const updateBurst = 5
+
+// repeat is an entry of a push whose fingerprint already has a live message.
+type repeat struct {
+	msg   *threads.Message
+	line  *threads.Line
+	entry *group.Entry
+}
+
+// deliverThreaded delivers a destination's entries with threads: new
+// fingerprints are posted (one at a time per destination, so no two
+// consumers post the same one), repeats update their live message.
+func (e *slackExporter) deliverThreaded(ctx context.Context, b *batch, out *outcome) {
+	entries := b.entries.Entries()
+	select {
+	case b.dest.posting <- struct{}{}:
+	case <-ctx.Done():
+		out.failed(b.dest, ctx.Err(), entries)
+		return
+	}
+	now := time.Now()
+	var fresh []*group.Entry
+	var repeats []repeat
+	for _, entry := range entries {
+		if m, l := e.tracker.Live(b.key, entry.Fingerprint, now); m != nil {
+			repeats = append(repeats, repeat{msg: m, line: l, entry: entry})
+		} else {
+			fresh = append(fresh, entry)
+		}
+	}
+	if len(fresh) > 0 {
+		e.postNew(ctx, b, fresh, out)
+	}
+	<-b.dest.posting
+
+	e.updateLive(ctx, b.dest, repeats, now, out)
+	e.replySamples(ctx, b.dest, repeats, now)
+}
+
+// updateLive adds the repeats' counts to their live messages. It returns
+// once Slack shows them; what Slack did not take is retried.
+func (e *slackExporter) updateLive(ctx context.Context, d *destination, repeats []repeat, now time.Time, out *outcome) {
+	byMsg := map[*threads.Message][]repeat{}
+	var order []*threads.Message
+	for _, r := range repeats {
+		if byMsg[r.msg] == nil {
+			order = append(order, r.msg)
+		}
+		byMsg[r.msg] = append(byMsg[r.msg], r)
+	}
+	for _, m := range order {
+		rs := byMsg[m]
+		adds := make([]threads.Add, len(rs))
+		entries := make([]*group.Entry, len(rs))
+		records := 0
+		for i, r := range rs {
+			adds[i] = threads.Add{Line: r.line, Count: r.entry.Count, First: r.entry.First, Last: r.entry.Last, Seen: now}
+			entries[i] = r.entry
+			records += r.entry.Count
+		}
+		err := m.Update(ctx, adds, e.sendUpdate(d))
+		if err == nil {
+			// These records reached Slack only as a higher count.
+			e.delivered(ctx, records, records)
+			e.remember(m)
+			continue
+		}
+		var se *slackclient.Error
+		if errors.As(err, &se) && se.Class == slackclient.Permanent {
+			// The message was deleted or can no longer be edited: forget
+			// it, and the retry posts these records as a new message.
+			e.logger.Info("A live message can no longer be updated; its fingerprints will be posted anew",
+				zap.String("destination", d.name), zap.String("slack_error", se.Code))
+			e.tracker.Forget(m)
+		}
+		out.failed(d, err, entries)
+	}
+}
+
+// sendUpdate is how a live message's new counts reach Slack: chat.update,
+// paced by the workspace's update budget.
+func (e *slackExporter) sendUpdate(d *destination) threads.SendFunc {
+	return func(ctx context.Context, m *threads.Message, view []*group.Entry) error {
+		if err := e.updateLimiter.Wait(ctx); err != nil {
+			return err
+		}
+		msg := render.Live(view, m.Folded, m.FoldedGroups)
+		err := d.api.Update(ctx, slackclient.Ref{ChannelID: m.ChannelID, TS: m.TS}, msg.Text, msg.Blocks)
+		if err != nil {
+			e.apiError(ctx, e.updateLimiter, err)
+		}
+		return err
+	}
+}
+
+// replySamples posts a sample of a repeating fingerprint in its thread, at
+// most every threads.reply_every, and only when the channel has a free
+// slot: a reply is a courtesy, its records are already counted.
+func (e *slackExporter) replySamples(ctx context.Context, d *destination, repeats []repeat, now time.Time) {
+	for _, r := range repeats {
+		if d.limiter.Available() < 1 || !e.tracker.ReplyDue(r.msg, r.line, now) {
+			continue
+		}
+		if err := d.limiter.Wait(ctx); err != nil {
+			return
+		}
+		msg := render.Messages([]*group.Entry{r.entry}, 1)[0]
+		if _, err := d.api.Post(ctx, r.msg.ChannelID, r.msg.TS, msg.Text, msg.Blocks); err != nil {
+			e.apiError(ctx, d.limiter, err)
+			e.logger.Debug("A sample reply failed", zap.String("destination", d.name), zap.Error(err))
+			continue
+		}
+		e.telemetry.ExporterSlackMessagesSent.Add(ctx, 1)
+	}
+}
+
+// remember saves a live message to storage, when there is one.
+func (e *slackExporter) remember(m *threads.Message) {
+	e.tracker.Touch(m)
+	if e.store == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := e.store.Save(ctx, m); err != nil {
+		e.logger.Warn("Could not save a live message; after a restart its fingerprints will be posted anew", zap.Error(err))
+	}
+}
+
+// forget deletes a message the tracker dropped from storage.
+func (e *slackExporter) forget(m *threads.Message) {
+	if e.store == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := e.store.Delete(ctx, m); err != nil {
+		e.logger.Debug("Could not delete a forgotten live message from storage", zap.Error(err))
+	}
+}
+
+func (e *slackExporter) startThreads(ctx context.Context, host component.Host) error {
+	if id := e.cfg.Threads.Storage; id != nil {
+		ext, ok := host.GetExtensions()[*id]
+		if !ok {
+			return fmt.Errorf("threads.storage: no extension %q in the service's extensions", id)
+		}
+		se, ok := ext.(storage.Extension)
+		if !ok {
+			return fmt.Errorf("threads.storage: extension %q is not a storage extension", id)
+		}
+		client, err := se.GetClient(ctx, component.KindExporter, e.id, "threads")
+		if err != nil {
+			return fmt.Errorf("threads.storage: %w", err)
+		}
+		e.store = threads.NewStore(client)
+		msgs, err := e.store.Load(ctx)
+		if err != nil {
+			e.logger.Warn("Some saved live messages could not be read; their fingerprints will be posted anew", zap.Error(err))
+		}
+		for _, m := range msgs {
+			if e.destinations[m.Dest] != nil {
+				e.tracker.Restore(m)
+			}
+		}
+	}
+	loopCtx, cancel := context.WithCancel(context.Background())
+	e.stopQuiet, e.quietDone = cancel, make(chan struct{})
+	go e.quietLoop(loopCtx)
+	return nil
+}
+
+func (e *slackExporter) stopThreads(ctx context.Context) error {
+	if e.stopQuiet != nil {
+		e.stopQuiet()
+		<-e.quietDone
+	}
+	if e.store != nil {
+		return e.store.Close(ctx)
+	}
+	return nil
+}
+
+// quietLoop tells Slack, once, when a fingerprint has had no records for
+// threads.quiet_after, the way an alert resolves.
+func (e *slackExporter) quietLoop(ctx context.Context) {
+	defer close(e.quietDone)
+	tick := time.NewTicker(min(e.cfg.Threads.QuietAfter/4, 30*time.Second))
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-tick.C:
+			for _, m := range e.tracker.GoingQuiet(now) {
+				d := e.destinations[m.Dest]
+				if d == nil || d.api == nil {
+					continue
+				}
+				callCtx, cancel := context.WithTimeout(ctx, max(e.cfg.Timeout, time.Second))
+				err := m.Update(callCtx, e.tracker.QuietMarks(m, now), e.sendUpdate(d))
+				cancel()
+				if err != nil {
+					e.logger.Debug("Could not mark a fingerprint quiet; will try again", zap.String("destination", d.name), zap.Error(err))
+					continue
+				}
+				e.remember(m)
+			}
+		}
+	}
+}
