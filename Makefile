@@ -66,14 +66,16 @@ build: $(BIN)/otelcol-slack $(BIN)/slackemu $(BIN)/slogapp
 $(BIN)/otelcol-slack: builder-config.yaml go.mod go.sum $(EXPORTER_SRCS) | $(BUILDER)
 	@mkdir -p $(BIN) build
 	$(BUILDER) --config builder-config.yaml
-	cp build/otelcol-slack/otelcol-slack $@
+	cp build/otelcol-slack/otelcol-slack $@.tmp && mv -f $@.tmp $@
 
 # go build is incremental by itself; always ask it.
+# Binaries are replaced by rename, so a running copy (a test, the demo) never
+# makes the build fail with "text file busy".
 $(BIN)/slackemu: FORCE
-	$(GO) build -o $@ ./cmd/slackemu
+	$(GO) build -o $@.tmp ./cmd/slackemu && mv -f $@.tmp $@
 
 $(BIN)/slogapp: FORCE
-	$(GO) -C examples build -o $(CURDIR)/$@ ./slogapp
+	$(GO) -C examples build -o $(CURDIR)/$@.tmp ./slogapp && mv -f $@.tmp $@
 
 ## test: vet and unit tests of the root module, then e2e against bin/.
 test: build
