@@ -9,7 +9,8 @@
 // SLACKEMU_BIN and OTELCOL_BIN override their paths (default ../bin/slackemu
 // and ../bin/otelcol-slack). Everything listens on 127.0.0.1 only.
 //
-// The harness lives in harness_test.go: StartEmulator, StartCollector,
+// The harness lives in package e2e/harness (aliased into package e2e by
+// harness_test.go): StartEmulator, StartCollector,
 // SlackConfig, SendLogs / NewSender, Record, Eventually, and the emulator's
 // and the collector's query helpers.
 package e2e

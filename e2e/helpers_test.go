@@ -26,12 +26,8 @@ const (
 )
 
 // fastDelivery is the part of every scenario's exporter config that keeps it
-// quick: a short batch flush, quick retries, and a rate limit that the tests
-// never reach unless they mean to.
+// quick: a short batch flush and quick retries.
 const fastDelivery = `
-rate_limit:
-  per_second: 100
-  burst: 100
 sending_queue:
   batch:
     flush_timeout: 200ms
@@ -41,13 +37,22 @@ retry_on_failure:
 `
 
 // tokenMode is the exporter config for a bot token posting to #alerts, the
-// default channel, with extra settings (YAML at column 0) appended.
+// default channel, with a rate limit the tests never reach unless they mean
+// to, and extra settings (YAML at column 0) appended.
 func tokenMode(extra string) string {
-	return `
+	return tokenModeRate(100, 100, extra)
+}
+
+// tokenModeRate is tokenMode with the given rate_limit.
+func tokenModeRate(perSecond, burst int, extra string) string {
+	return fmt.Sprintf(`
 token: ${env:SLACK_BOT_TOKEN}
 api_url: ${env:SLACK_API_URL}
 channel: "#alerts"
-` + fastDelivery + extra
+rate_limit:
+  per_second: %d
+  burst: %d
+`, perSecond, burst) + fastDelivery + extra
 }
 
 // randomSecret returns prefix followed by random hex, so a leak check can
@@ -59,6 +64,18 @@ func randomSecret(t testing.TB, prefix string) string {
 		t.Fatal(err)
 	}
 	return prefix + hex.EncodeToString(b)
+}
+
+// word is a three-letter name for i (0 → "aaa", 1 → "aab", …). Bodies that
+// must stay distinct differ by words, not numbers: the exporter's grouping
+// masks numbers, so "error 1" and "error 2" are the same error to it.
+func word(i int) string {
+	b := []byte("aaa")
+	for j := 2; j >= 0; j-- {
+		b[j] = byte('a' + i%26)
+		i /= 26
+	}
+	return string(b)
 }
 
 // textOnlyRecord is a record with a severity text and severity_number 0, as
