@@ -18,7 +18,7 @@ import (
 
 // updateBurst lets a few counters refresh at once after a quiet spell,
 // within Slack's tier-3 budget for chat.update.
-const updateBurst = 5
+const updateBurst = 3
 
 // repeat is an entry of a push whose fingerprint already has a live message.
 type repeat struct {
