@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"text/template"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
@@ -15,6 +16,7 @@ import (
 	"go.opentelemetry.io/collector/config/configretry"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
 
+	"github.com/slackexporter/slackexporter/internal/render"
 	"github.com/slackexporter/slackexporter/internal/selection"
 )
 
@@ -33,6 +35,10 @@ type Config struct {
 	APIURL string `mapstructure:"api_url"`
 	// Channel is the default channel (token mode only).
 	Channel string `mapstructure:"channel"`
+	// Mention opens messages to the default destination (off by default).
+	Mention string `mapstructure:"mention"`
+	// Message holds templates that shape every message.
+	Message MessageConfig `mapstructure:"message"`
 
 	Filter    FilterConfig    `mapstructure:"filter"`
 	Routes    []RouteConfig   `mapstructure:"routes"`
@@ -62,6 +68,41 @@ type RouteConfig struct {
 	Condition  string              `mapstructure:"condition"`
 	Channel    string              `mapstructure:"channel"`
 	WebhookURL configopaque.String `mapstructure:"webhook_url"`
+	// Mention opens this route's messages: here, channel, everyone, a user
+	// id (U…) or a user group id (S…). Log records can never produce one.
+	Mention string `mapstructure:"mention"`
+}
+
+// MessageConfig holds Go text/template strings over render.Data. Their
+// output is escaped like any log text.
+type MessageConfig struct {
+	// Title replaces the header (plain text, 150 characters at most).
+	Title string `mapstructure:"title"`
+	// Text replaces each group's body.
+	Text string `mapstructure:"text"`
+	// Link adds a link to each group, e.g. a trace view from .TraceID.
+	Link string `mapstructure:"link"`
+}
+
+// parse compiles the templates; each is checked against a sample record.
+func (m MessageConfig) parse() (*render.Layout, error) {
+	var l render.Layout
+	var errs []error
+	for _, t := range []struct {
+		key, text string
+		into      **template.Template
+	}{{"message.title", m.Title, &l.Title}, {"message.text", m.Text, &l.Text}, {"message.link", m.Link, &l.Link}} {
+		if t.text == "" {
+			continue
+		}
+		tmpl, err := render.ParseTemplate(t.key, t.text)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", t.key, err))
+			continue
+		}
+		*t.into = tmpl
+	}
+	return &l, errors.Join(errs...)
 }
 
 // GroupingConfig says which records are the same error: same service,
@@ -135,6 +176,14 @@ func (c *Config) Validate() error {
 	if c.Endpoint != "" {
 		add("endpoint", "not used by the slack exporter: set api_url (Web API) or webhook_url")
 	}
+	if c.Mention != "" {
+		if _, err := render.NormalizeMention(c.Mention); err != nil {
+			add("mention", "%v", err)
+		}
+	}
+	if _, err := c.Message.parse(); err != nil {
+		errs = append(errs, err)
+	}
 	if _, err := selection.ParseMinSeverity(c.Filter.MinSeverity); err != nil {
 		add("filter.min_severity", "%v", err)
 	}
@@ -154,6 +203,11 @@ func (c *Config) Validate() error {
 			add(key+".condition", "required")
 		} else if err := selection.CheckCondition(r.Condition); err != nil {
 			add(key+".condition", "%v", err)
+		}
+		if r.Mention != "" {
+			if _, err := render.NormalizeMention(r.Mention); err != nil {
+				add(key+".mention", "%v", err)
+			}
 		}
 		switch {
 		case r.Channel == "" && r.WebhookURL == "":

@@ -44,7 +44,7 @@ func TestDefaultConfig(t *testing.T) {
 }
 
 func TestLoadValidConfigs(t *testing.T) {
-	for _, name := range []string{"token", "full", "webhook", "threads"} {
+	for _, name := range []string{"token", "full", "webhook", "threads", "templates_and_mentions"} {
 		t.Run(name, func(t *testing.T) {
 			assert.NoError(t, confmap.Validate(loadConfig(t, name)))
 		})
@@ -89,6 +89,7 @@ func TestLoadInvalidConfigs(t *testing.T) {
 		"bad_webhook_url":               {"webhook_url: not an http(s) URL"},
 		"bad_rate_limit":                {"rate_limit.per_second: must be greater than 0", "rate_limit.burst: must be at least 1"},
 		"threads_with_webhook":          {"threads.enabled: threads need a bot token"},
+		"bad_templates":                 {`mention: "@oncall" is not a mention`, "message.title: ", "Severty", "message.text: ", `routes[0].mention: "<!here> <!channel>" is not a mention`},
 		"bad_threads":                   {"threads.window: must be greater than 0", "threads.quiet_after: must be greater than 0", "threads.max_tracked: must be at least 1", "threads.updates_per_minute: must be greater than 0"},
 	}
 	for name, wants := range tests {

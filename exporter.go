@@ -37,6 +37,8 @@ type slackExporter struct {
 	selector  *selection.Selector
 
 	groupOptions group.Options
+	// templates holds the message templates; layout adds a mention.
+	templates *render.Layout
 
 	// With threads: the live messages, the workspace's chat.update budget,
 	// and the background loop that marks fingerprints quiet.
@@ -59,7 +61,8 @@ type destination struct {
 	post    func(ctx context.Context, text string, blocks []slack.Block) (slackclient.Ref, error)
 	limiter *slackclient.Limiter
 	// api is set for channels: updates and thread replies need it.
-	api *slackclient.WebAPI
+	api    *slackclient.WebAPI
+	layout *render.Layout
 	// posting serialises posting new fingerprints (with threads), so two
 	// consumers never post the same fingerprint twice.
 	posting chan struct{}
@@ -86,6 +89,9 @@ func newSlackExporter(cfg *Config, set exporter.Settings) (*slackExporter, error
 	if e.selector, err = selection.New(sel, set.TelemetrySettings); err != nil {
 		return nil, err
 	}
+	if e.templates, err = cfg.Message.parse(); err != nil {
+		return nil, err
+	}
 	if e.telemetry, err = metadata.NewTelemetryBuilder(set.TelemetrySettings); err != nil {
 		return nil, err
 	}
@@ -99,22 +105,44 @@ func newSlackExporter(cfg *Config, set exporter.Settings) (*slackExporter, error
 }
 
 // Destination keys travel with the queued records. A channel's key is its
-// name, so routes to one channel share its rate limit; a webhook's key says
-// which one it is without holding its URL (a secret) in the queue.
-func channelKey(channel string) string { return "channel:" + strings.TrimPrefix(channel, "#") }
+// name (and mention), so routes to one channel share it; a webhook's key
+// says which one it is without holding its URL (a secret) in the queue.
+func channelKey(channel, mention string) string {
+	key := "channel:" + strings.TrimPrefix(channel, "#")
+	if m := normalizedMention(mention); m != "" {
+		key += " " + m
+	}
+	return key
+}
 
 func defaultDestinationKey(cfg *Config) string {
 	if cfg.Token != "" {
-		return channelKey(cfg.Channel)
+		return channelKey(cfg.Channel, cfg.Mention)
 	}
 	return "webhook:default"
 }
 
 func routeDestinationKey(i int, r RouteConfig) string {
 	if r.Channel != "" {
-		return channelKey(r.Channel)
+		return channelKey(r.Channel, r.Mention)
 	}
 	return fmt.Sprintf("webhook:routes[%d]", i)
+}
+
+// normalizedMention is the markup of a mention Validate accepted.
+func normalizedMention(m string) string {
+	if m == "" {
+		return ""
+	}
+	n, _ := render.NormalizeMention(m)
+	return n
+}
+
+// layout is how messages to a destination with this mention look.
+func (e *slackExporter) layout(mention string) *render.Layout {
+	l := *e.templates
+	l.Mention = normalizedMention(mention)
+	return &l
 }
 
 func (e *slackExporter) start(ctx context.Context, host component.Host) error {
@@ -143,17 +171,16 @@ func (e *slackExporter) start(ctx context.Context, host component.Host) error {
 		}
 		api = slackclient.NewWebAPI(string(e.cfg.Token), apiURL, hc)
 	}
-	channel := func(name string) *destination {
-		key := channelKey(name)
-		return &destination{name: "#" + strings.TrimPrefix(name, "#"), limiter: limiter(key), api: api,
-			posting: make(chan struct{}, 1),
+	channel := func(name, mention string) *destination {
+		return &destination{name: "#" + strings.TrimPrefix(name, "#"), limiter: limiter(channelKey(name, "")), api: api,
+			layout: e.layout(mention), posting: make(chan struct{}, 1),
 			post: func(ctx context.Context, text string, blocks []slack.Block) (slackclient.Ref, error) {
 				return api.Post(ctx, name, "", text, blocks)
 			}}
 	}
-	webhook := func(name, url string) *destination {
+	webhook := func(name, url, mention string) *destination {
 		w := slackclient.NewWebhook(url, hc)
-		return &destination{name: name, limiter: limiter(url),
+		return &destination{name: name, limiter: limiter(url), layout: e.layout(mention),
 			post: func(ctx context.Context, text string, blocks []slack.Block) (slackclient.Ref, error) {
 				return slackclient.Ref{}, w.Post(ctx, text, blocks)
 			}}
@@ -161,9 +188,9 @@ func (e *slackExporter) start(ctx context.Context, host component.Host) error {
 
 	e.destinations = map[string]*destination{}
 	if e.cfg.Token != "" {
-		e.destinations[e.defaultKey] = channel(e.cfg.Channel)
+		e.destinations[e.defaultKey] = channel(e.cfg.Channel, e.cfg.Mention)
 	} else {
-		e.destinations[e.defaultKey] = webhook("webhook", string(e.cfg.WebhookURL))
+		e.destinations[e.defaultKey] = webhook("webhook", string(e.cfg.WebhookURL), e.cfg.Mention)
 	}
 	for i, r := range e.cfg.Routes {
 		key := routeDestinationKey(i, r)
@@ -171,9 +198,9 @@ func (e *slackExporter) start(ctx context.Context, host component.Host) error {
 			continue
 		}
 		if r.Channel != "" {
-			e.destinations[key] = channel(r.Channel)
+			e.destinations[key] = channel(r.Channel, r.Mention)
 		} else {
-			e.destinations[key] = webhook(fmt.Sprintf("webhook of routes[%d]", i), string(r.WebhookURL))
+			e.destinations[key] = webhook(fmt.Sprintf("webhook of routes[%d]", i), string(r.WebhookURL), r.Mention)
 		}
 	}
 	if e.tracker != nil {
@@ -227,7 +254,7 @@ func (e *slackExporter) push(ctx context.Context, ld plog.Logs) error {
 // now, the rest folded into the last. With threads, each posted message
 // becomes the live message of the fingerprints it shows.
 func (e *slackExporter) postNew(ctx context.Context, b *batch, entries []*group.Entry, out *outcome) {
-	messages := render.Messages(entries, b.dest.limiter.Available())
+	messages := b.dest.layout.Messages(entries, b.dest.limiter.Available())
 	for i, m := range messages {
 		ref, err := e.deliver(ctx, b.dest, m)
 		if err == nil {

@@ -531,3 +531,37 @@ func TestConcurrentPushesNeverPostOneFingerprintTwice(t *testing.T) {
 	require.Len(t, msgs, 1)
 	assert.Contains(t, shown(t, msgs[0]), "×40")
 }
+
+func TestRouteMentionAndTemplatesReachSlack(t *testing.T) {
+	emu, srv := emulator(t, nil)
+	cfg := tokenConfig(srv)
+	cfg.Message = MessageConfig{
+		Title: `{{ .Service }}: {{ .Records }} problems`,
+		Link:  `https://tracing.example/trace/{{ .TraceID }}`,
+	}
+	cfg.Routes = []RouteConfig{{Condition: `severity_number >= SEVERITY_NUMBER_FATAL`, Channel: "#alerts", Mention: "S0ONCALL"}}
+	e := started(t, cfg, exportertest.NewNopSettings(metadata.Type))
+	ctx := context.Background()
+	ld := logsOf(
+		rec{"checkout", "dev", plog.SeverityNumberError, "<!here> from a record"},
+		rec{"checkout", "dev", plog.SeverityNumberFatal, "ledger corrupt"},
+	)
+	ld.ResourceLogs().At(1).ScopeLogs().At(0).LogRecords().At(0).SetTraceID([16]byte{0xab, 1})
+	require.NoError(t, e.push(ctx, e.selectRecords(ctx, ld)))
+
+	msgs := messagesIn(emu, "#alerts")
+	require.Len(t, msgs, 2, "same channel, two destinations: with and without the mention")
+	var plain, paged slackemu.Message
+	for _, m := range msgs {
+		if strings.Contains(m.Text, "<!subteam^S0ONCALL>") {
+			paged = m
+		} else {
+			plain = m
+		}
+	}
+	assert.Contains(t, shown(t, paged), "ledger corrupt")
+	assert.Contains(t, shown(t, paged), "checkout: 1 problems")
+	assert.Contains(t, shown(t, paged), "<https://tracing.example/trace/ab010000000000000000000000000000|🔗 link>")
+	assert.NotContains(t, plain.Text+shown(t, plain), "<!", "no mention without configuration, none from a record")
+	assert.Contains(t, shown(t, plain), "&lt;!here&gt; from a record")
+}

@@ -11,7 +11,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/slackexporter/slackexporter/internal/group"
-	"github.com/slackexporter/slackexporter/internal/render"
 	"github.com/slackexporter/slackexporter/internal/slackclient"
 	"github.com/slackexporter/slackexporter/internal/threads"
 )
@@ -104,7 +103,7 @@ func (e *slackExporter) sendUpdate(d *destination) threads.SendFunc {
 		if err := e.updateLimiter.Wait(ctx); err != nil {
 			return err
 		}
-		msg := render.Live(view, m.Folded, m.FoldedGroups)
+		msg := d.layout.Live(view, m.Folded, m.FoldedGroups)
 		err := d.api.Update(ctx, slackclient.Ref{ChannelID: m.ChannelID, TS: m.TS}, msg.Text, msg.Blocks)
 		if err != nil {
 			e.apiError(ctx, e.updateLimiter, err)
@@ -124,7 +123,7 @@ func (e *slackExporter) replySamples(ctx context.Context, d *destination, repeat
 		if err := d.limiter.Wait(ctx); err != nil {
 			return
 		}
-		msg := render.Messages([]*group.Entry{r.entry}, 1)[0]
+		msg := d.layout.Messages([]*group.Entry{r.entry}, 1)[0]
 		if _, err := d.api.Post(ctx, r.msg.ChannelID, r.msg.TS, msg.Text, msg.Blocks); err != nil {
 			e.apiError(ctx, d.limiter, err)
 			e.logger.Debug("A sample reply failed", zap.String("destination", d.name), zap.Error(err))

@@ -28,8 +28,8 @@ type Entry struct {
 	SeverityText string
 	Service      string
 	Body         string
-	// Context is the sample's resource context worth showing (environment, host).
-	Context []Attr
+	// Resource holds the sample's resource attributes.
+	Resource []Attr
 	// Attributes are the sample's record attributes, in the record's order.
 	Attributes  []Attr
 	TraceID     string
@@ -68,10 +68,6 @@ func New(opts Options) *Grouper {
 	return &Grouper{opts: opts, byKey: make(map[string]*Entry)}
 }
 
-// resourceContextKeys are the resource attributes shown with a sample, in
-// this order, when present.
-var resourceContextKeys = []string{"deployment.environment.name", "deployment.environment", "host.name", "k8s.namespace.name", "k8s.pod.name"}
-
 // Add counts record lr (at position pos) into its entry.
 func (g *Grouper) Add(res pcommon.Resource, lr plog.LogRecord, severity plog.SeverityNumber, pos int) {
 	service := ""
@@ -86,7 +82,7 @@ func (g *Grouper) Add(res pcommon.Resource, lr plog.LogRecord, severity plog.Sev
 		e = &Entry{
 			Fingerprint: key,
 			Severity:    severity, SeverityText: lr.SeverityText(), Service: service, Body: body,
-			Context: resourceContext(res), Attributes: g.attributes(lr),
+			Resource: allAttributes(res.Attributes(), ""), Attributes: allAttributes(lr.Attributes(), g.opts.Hidden),
 			First: at, Last: at, firstSeenOrder: len(g.entries),
 		}
 		if id := lr.TraceID(); !id.IsEmpty() {
@@ -173,21 +169,11 @@ func recordTime(lr plog.LogRecord) time.Time {
 	return time.Time{}
 }
 
-func (g *Grouper) attributes(lr plog.LogRecord) []Attr {
-	attrs := make([]Attr, 0, lr.Attributes().Len())
-	for k, v := range lr.Attributes().All() {
-		if k == g.opts.Hidden {
-			continue
-		}
-		attrs = append(attrs, Attr{Key: k, Value: v.AsString()})
-	}
-	return attrs
-}
-
-func resourceContext(res pcommon.Resource) []Attr {
-	var attrs []Attr
-	for _, k := range resourceContextKeys {
-		if v, ok := res.Attributes().Get(k); ok {
+// allAttributes lists m's attributes in order, except hidden.
+func allAttributes(m pcommon.Map, hidden string) []Attr {
+	attrs := make([]Attr, 0, m.Len())
+	for k, v := range m.All() {
+		if k != hidden {
 			attrs = append(attrs, Attr{Key: k, Value: v.AsString()})
 		}
 	}

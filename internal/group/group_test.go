@@ -48,7 +48,7 @@ func TestIdenticalRecordsCollapse(t *testing.T) {
 	assert.Equal(t, t0, top.First)
 	assert.Equal(t, t0.Add(5*time.Second), top.Last)
 	assert.Equal(t, []Attr{{"order_id", "42"}}, top.Attributes, "the internal tag is hidden")
-	assert.Equal(t, []Attr{{"deployment.environment", "prod"}}, top.Context)
+	assert.Equal(t, []Attr{{"service.name", "checkout"}, {"deployment.environment", "prod"}, {"team", "not shown"}}, top.Resource)
 	// Ties keep the order of first appearance.
 	assert.Equal(t, []string{"cache miss storm", "db down", "db down"}, []string{entries[1].Body, entries[2].Body, entries[3].Body})
 	assert.Equal(t, "payments", entries[2].Service)

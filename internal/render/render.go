@@ -47,8 +47,8 @@ func count(entries []*group.Entry) int {
 // Slack's limits allow, and in at most maxMessages (the posts the rate limit
 // allows now): entries that do not fit in those are folded into the last
 // one as "+N more records in M groups", never posted one by one, never lost.
-func Messages(entries []*group.Entry, maxMessages int) []Message {
-	pages := paginate(entries)
+func (l *Layout) Messages(entries []*group.Entry, maxMessages int) []Message {
+	pages := l.paginate(entries)
 	maxMessages = max(maxMessages, 1)
 	var folded []*group.Entry
 	if len(pages) > maxMessages {
@@ -63,7 +63,7 @@ func Messages(entries []*group.Entry, maxMessages int) []Message {
 		if i == len(pages)-1 {
 			f = folded
 		}
-		out[i] = finish(p.entries, p.blocks, f)
+		out[i] = l.finish(p.entries, p.blocks, f)
 	}
 	return out
 }
@@ -76,12 +76,12 @@ type page struct {
 // paginate packs entries into pages; a page closes only when the next entry
 // would break the block count or the size budget. Every page keeps room for
 // a header and a fold line.
-func paginate(entries []*group.Entry) []page {
+func (l *Layout) paginate(entries []*group.Entry) []page {
 	var pages []page
 	var cur page
 	size := 0
 	for _, e := range entries {
-		blocks := entryBlocks(e)
+		blocks := l.entryBlocks(e)
 		n := jsonSize(blocks) + liveReserve
 		if len(cur.entries) > 0 && (len(cur.blocks)+len(blocks)+2 > maxBlocks || size+n > maxBlocksJSON-headerBudget-foldBudget) {
 			pages = append(pages, cur)
@@ -108,20 +108,29 @@ const (
 	liveReserve = 80
 )
 
-func finish(entries []*group.Entry, blocks []slack.Block, folded []*group.Entry) Message {
-	m := compose(entries, blocks, count(folded), len(folded))
+func (l *Layout) finish(entries []*group.Entry, blocks []slack.Block, folded []*group.Entry) Message {
+	m := l.compose(entries, blocks, count(folded), len(folded))
 	m.Entries, m.Folded = entries, folded
 	return m
 }
 
-// compose builds a message: header, the entries' blocks, the fold line.
-func compose(entries []*group.Entry, blocks []slack.Block, folded, foldedGroups int) Message {
+// compose builds a message: header, mention, the entries' blocks, the fold
+// line.
+func (l *Layout) compose(entries []*group.Entry, blocks []slack.Block, folded, foldedGroups int) Message {
 	var m Message
-	m.Blocks = append([]slack.Block{header(entries, folded)}, blocks...)
+	m.Blocks = []slack.Block{l.header(entries, folded)}
+	if l.Mention != "" {
+		// Not verbatim: Slack must parse this one on purpose.
+		m.Blocks = append(m.Blocks, slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, l.Mention, false, false), nil, nil))
+	}
+	m.Blocks = append(m.Blocks, blocks...)
 	if foldedGroups > 0 {
 		m.Blocks = append(m.Blocks, slack.NewContextBlock("", mrkdwn(foldText(folded, foldedGroups))))
 	}
 	m.Text = fallbackText(entries, folded, foldedGroups)
+	if l.Mention != "" {
+		m.Text = l.Mention + " " + m.Text
+	}
 	return m
 }
 
@@ -129,12 +138,12 @@ func compose(entries []*group.Entry, blocks []slack.Block, folded, foldedGroups 
 // entries it was posted with, their counts now, and its fold line. Entries
 // have room for their counts to grow (liveReserve), so an update stays
 // within the limits its first post met.
-func Live(entries []*group.Entry, folded, foldedGroups int) Message {
+func (l *Layout) Live(entries []*group.Entry, folded, foldedGroups int) Message {
 	var blocks []slack.Block
 	for _, e := range entries {
-		blocks = append(blocks, entryBlocks(e)...)
+		blocks = append(blocks, l.entryBlocks(e)...)
 	}
-	m := compose(entries, blocks, folded, foldedGroups)
+	m := l.compose(entries, blocks, folded, foldedGroups)
 	m.Entries = entries
 	return m
 }
@@ -153,7 +162,7 @@ func thousands(n int) string {
 	return s
 }
 
-func header(entries []*group.Entry, folded int) slack.Block {
+func (l *Layout) header(entries []*group.Entry, folded int) slack.Block {
 	worst, mixed, records := entries[0].Severity, false, folded
 	var services []string
 	seen := map[string]bool{}
@@ -176,13 +185,21 @@ func header(entries []*group.Entry, folded int) slack.Block {
 	default:
 		text = fmt.Sprintf("%s %s %s records from %s", emoji(worst), thousands(records), strings.ToLower(severityLabel(worst)), strings.Join(services, ", "))
 	}
+	if l.Title != nil {
+		d := dataOf(entries[0])
+		d.Records, d.Groups = records, len(entries)
+		if out, ok := apply(l.Title, d); ok && strings.TrimSpace(out) != "" {
+			text = out
+		}
+	}
 	// plain_text is shown literally: no escaping, no mentions.
 	return slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, clip(text, maxHeaderText), true, false))
 }
 
 // entryBlocks shows one entry: a section with severity, service, count and
-// the body, and a context line with time, resource, attributes and trace.
-func entryBlocks(e *group.Entry) []slack.Block {
+// the body (or the Text template), and a context line with time, resource,
+// attributes, trace and the Link template.
+func (l *Layout) entryBlocks(e *group.Entry) []slack.Block {
 	title := fmt.Sprintf("*%s* · %s", severityLabel(e.Severity), escape(clip(serviceName(e.Service), 100)))
 	if e.Count > 1 {
 		title += " · ×" + thousands(e.Count)
@@ -190,16 +207,22 @@ func entryBlocks(e *group.Entry) []slack.Block {
 	if !e.QuietSince.IsZero() {
 		title += fmt.Sprintf(" · quiet since %s UTC, %s in total", e.QuietSince.UTC().Format("15:04"), thousands(e.Count))
 	}
-	const fences = len("\n```\n```")
-	body := fit(breakFences(e.Body), maxSectionText-utf8.RuneCountInString(title)-fences)
-	if body == "" {
-		body = " "
+	var text string
+	if custom, ok := apply(l.Text, dataOf(e)); ok {
+		text = title + "\n" + fit(custom, maxSectionText-utf8.RuneCountInString(title)-1)
+	} else {
+		const fences = len("\n```\n```")
+		body := fit(breakFences(e.Body), maxSectionText-utf8.RuneCountInString(title)-fences)
+		if body == "" {
+			body = " "
+		}
+		text = title + "\n```" + body + "```"
 	}
-	section := slack.NewSectionBlock(mrkdwn(title+"\n```"+body+"```"), nil, nil)
+	section := slack.NewSectionBlock(mrkdwn(text), nil, nil)
 
 	var elements []slack.MixedElement
 	elements = append(elements, mrkdwn(timeText(e)))
-	for _, a := range e.Context {
+	for _, a := range resourceContext(e.Resource) {
 		elements = append(elements, mrkdwn(fit(a.Key+": "+a.Value, 200)))
 	}
 	if attrs := attributesText(e.Attributes); attrs != "" {
@@ -212,7 +235,26 @@ func entryBlocks(e *group.Entry) []slack.Block {
 		}
 		elements = append(elements, mrkdwn(escape(t)))
 	}
+	if link := l.linkText(e); link != "" && utf8.RuneCountInString(link) <= maxContextElement {
+		elements = append(elements, mrkdwn(link))
+	}
 	return []slack.Block{section, slack.NewContextBlock("", elements...)}
+}
+
+// resourceContextKeys are the resource attributes shown with an entry, in
+// this order, when present.
+var resourceContextKeys = []string{"deployment.environment.name", "deployment.environment", "host.name", "k8s.namespace.name", "k8s.pod.name"}
+
+func resourceContext(resource []group.Attr) []group.Attr {
+	var out []group.Attr
+	for _, k := range resourceContextKeys {
+		for _, a := range resource {
+			if a.Key == k {
+				out = append(out, a)
+			}
+		}
+	}
+	return out
 }
 
 func attributesText(attrs []group.Attr) string {

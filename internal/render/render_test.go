@@ -66,7 +66,9 @@ func requireWithinLimits(t testing.TB, m Message) {
 			require.LessOrEqual(t, utf8.RuneCountInString(b.Text.Text), maxHeaderText)
 		case *slack.SectionBlock:
 			require.LessOrEqual(t, utf8.RuneCountInString(b.Text.Text), maxSectionText)
-			require.True(t, b.Text.Verbatim, "no auto-linking of log text")
+			if mention, err := NormalizeMention(b.Text.Text); err != nil || mention != b.Text.Text {
+				require.True(t, b.Text.Verbatim, "no auto-linking of log text")
+			}
 			require.True(t, utf8.ValidString(b.Text.Text))
 		case *slack.ContextBlock:
 			require.LessOrEqual(t, len(b.ContextElements.Elements), 10)
@@ -103,7 +105,7 @@ func TestHostileTextIsEscaped(t *testing.T) {
 	body := "<!channel> <!here> <!everyone> <@U123> <!subteam^S1> <#C1|general> <https://evil.example|click> & \x1b[31m\xff"
 	e := entry("<!here>-svc", body, 1)
 	e.Attributes = []group.Attr{{Key: "<@U9>", Value: "<!channel>"}}
-	e.Context = []group.Attr{{Key: "deployment.environment", Value: "<!everyone>"}}
+	e.Resource = []group.Attr{{Key: "deployment.environment", Value: "<!everyone>"}}
 	msgs := Messages([]*group.Entry{e}, 1)
 	require.Len(t, msgs, 1)
 	requireWithinLimits(t, msgs[0])
@@ -166,7 +168,7 @@ func TestSingleRecordAndCollapsedEntries(t *testing.T) {
 
 func TestContextShowsResourceAttributesAndTrace(t *testing.T) {
 	e := entry("checkout", "boom", 1)
-	e.Context = []group.Attr{{Key: "deployment.environment", Value: "prod"}}
+	e.Resource = []group.Attr{{Key: "service.name", Value: "checkout"}, {Key: "deployment.environment", Value: "prod"}}
 	e.Attributes = []group.Attr{{Key: "order_id", Value: "42"}, {Key: "http.status", Value: "500"}}
 	e.TraceID, e.SpanID = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
 	all := strings.Join(texts(Messages([]*group.Entry{e}, 1)[0]), "\n")
@@ -197,10 +199,10 @@ func TestManyEntriesSplitOnlyAtLimits(t *testing.T) {
 		records += m.Records()
 		if i < len(msgs)-1 {
 			// A message was closed only because the next entry would not fit.
-			next := entryBlocks(msgs[i+1].Entries[0])
+			next := defaultLayout.entryBlocks(msgs[i+1].Entries[0])
 			used := 0
 			for _, e := range m.Entries {
-				used += jsonSize(entryBlocks(e)) + liveReserve
+				used += jsonSize(defaultLayout.entryBlocks(e)) + liveReserve
 			}
 			closedByBlocks := len(m.Blocks)+len(next)+1 > maxBlocks
 			closedBySize := used+jsonSize(next)+liveReserve > maxBlocksJSON-headerBudget-foldBudget

@@ -1,0 +1,97 @@
+package render
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/slack-go/slack"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/slackexporter/slackexporter/internal/group"
+)
+
+func mustParse(t *testing.T, text string) *Layout {
+	t.Helper()
+	tmpl, err := ParseTemplate("t", text)
+	require.NoError(t, err)
+	return &Layout{Title: tmpl}
+}
+
+func TestTemplatesShapeTheMessage(t *testing.T) {
+	title, err := ParseTemplate("title", `{{ .Severity }} in {{ .Resource.deployment_environment }}{{ index .Resource "deployment.environment" }}: {{ .Records }} records`)
+	require.NoError(t, err)
+	text, err := ParseTemplate("text", `order {{ index .Attributes "order_id" }}: {{ .Body }}`)
+	require.NoError(t, err)
+	link, err := ParseTemplate("link", `https://tracing.example/trace/{{ .TraceID }}?q={{ .Body | urlquery }}`)
+	require.NoError(t, err)
+	l := &Layout{Title: title, Text: text, Link: link}
+
+	e := entry("checkout", "<!channel> card declined & retried", 2)
+	e.Attributes = []group.Attr{{Key: "order_id", Value: "<@U1>"}}
+	e.Resource = []group.Attr{{Key: "deployment.environment", Value: "prod"}}
+	e.TraceID = "4bf92f3577b34da6a3ce929d0e0e4736"
+	m := l.Messages([]*group.Entry{e}, 1)[0]
+	requireWithinLimits(t, m)
+
+	assert.Equal(t, "ERROR in prod: 2 records", m.Blocks[0].(*slack.HeaderBlock).Text.Text)
+	section := m.Blocks[1].(*slack.SectionBlock).Text.Text
+	assert.Equal(t, "*ERROR* · checkout · ×2\norder &lt;@U1&gt;: &lt;!channel&gt; card declined &amp; retried", section,
+		"template output is escaped like any log text")
+	ctx := strings.Join(texts(m), "\n")
+	assert.Contains(t, ctx, "<https://tracing.example/trace/4bf92f3577b34da6a3ce929d0e0e4736?q=%3C%21channel%3E+card+declined+%26+retried|🔗 link>")
+}
+
+func TestLinkThatIsNotAURLIsLeftOut(t *testing.T) {
+	link, err := ParseTemplate("link", `{{ .Body }}`)
+	require.NoError(t, err)
+	l := &Layout{Link: link}
+	for _, body := range []string{"javascript:alert(1)", "not a url", "<https://evil|x>", "ftp://host/file"} {
+		m := l.Messages([]*group.Entry{entry("svc", body, 1)}, 1)[0]
+		requireNoMarkup(t, m)
+	}
+	// A URL from a record cannot close the link markup early.
+	m := l.Messages([]*group.Entry{entry("svc", "https://ok.example/a|b>c", 1)}, 1)[0]
+	assert.Contains(t, strings.Join(texts(m), "\n"), "<https://ok.example/a%7Cb%3Ec|🔗 link>")
+}
+
+func TestTemplateErrorsAtStartupAndFallbackAtRunTime(t *testing.T) {
+	_, err := ParseTemplate("title", `{{ .Severty }}`)
+	assert.ErrorContains(t, err, "Severty")
+	_, err = ParseTemplate("title", `{{ .Severity `)
+	assert.Error(t, err)
+
+	// Passes the sample (which has order_id) but fails on a record without it.
+	l := mustParse(t, `{{ slice .Body 0 20 }}`)
+	m := l.Messages([]*group.Entry{entry("checkout", "short", 1)}, 1)[0]
+	assert.Equal(t, "🔴 ERROR in checkout", m.Blocks[0].(*slack.HeaderBlock).Text.Text, "the default title stands in")
+}
+
+func TestMentionOpensTheMessage(t *testing.T) {
+	l := &Layout{Mention: "<!here>"}
+	m := l.Messages([]*group.Entry{entry("checkout", "<!channel> from a record", 1)}, 1)[0]
+	requireWithinLimits(t, m)
+	mention := m.Blocks[1].(*slack.SectionBlock).Text
+	assert.Equal(t, "<!here>", mention.Text)
+	assert.False(t, mention.Verbatim)
+	assert.True(t, strings.HasPrefix(m.Text, "<!here> "))
+	assert.Contains(t, m.Blocks[2].(*slack.SectionBlock).Text.Text, "&lt;!channel&gt;", "record text stays inert")
+	assert.Equal(t, 1, strings.Count(m.Text, "<!"), "the only markup is the configured mention")
+	live := l.Live([]*group.Entry{entry("checkout", "x", 3)}, 0, 0)
+	assert.Equal(t, "<!here>", live.Blocks[1].(*slack.SectionBlock).Text.Text)
+}
+
+func TestNormalizeMention(t *testing.T) {
+	for in, want := range map[string]string{
+		"here": "<!here>", "@channel": "<!channel>", "<!everyone>": "<!everyone>",
+		"U0123ABC": "<@U0123ABC>", "<@W99>": "<@W99>", "S0ONCALL": "<!subteam^S0ONCALL>", "<!subteam^S1>": "<!subteam^S1>",
+	} {
+		got, err := NormalizeMention(in)
+		require.NoError(t, err, in)
+		assert.Equal(t, want, got)
+	}
+	for _, bad := range []string{"", "@oncall", "<!subteam^U1>", "C0123", "u0123", "<@U1> <!channel>", "<!here|x>"} {
+		_, err := NormalizeMention(bad)
+		assert.Error(t, err, bad)
+	}
+}
