@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
@@ -240,13 +241,19 @@ type batch struct {
 func (e *slackExporter) push(ctx context.Context, ld plog.Logs) error {
 	batches, total := e.groupByDestination(ld)
 	out := &outcome{retry: make([]bool, total)}
+	// Destinations are delivered side by side: one paused by a Retry-After
+	// or waiting for its slot does not hold up the others.
+	var wg sync.WaitGroup
 	for _, b := range batches {
-		if e.tracker != nil && b.dest.api != nil {
-			e.deliverThreaded(ctx, b, out)
-		} else {
-			e.postNew(ctx, b, b.entries.Entries(), out)
-		}
+		wg.Go(func() {
+			if e.tracker != nil && b.dest.api != nil {
+				e.deliverThreaded(ctx, b, out)
+			} else {
+				e.postNew(ctx, b, b.entries.Entries(), out)
+			}
+		})
 	}
+	wg.Wait()
 	return out.result(ld)
 }
 
@@ -263,7 +270,7 @@ func (e *slackExporter) postNew(ctx context.Context, b *batch, entries []*group.
 			}
 			continue
 		}
-		if out.refused(e.logger, b.dest, err, m.Records()) {
+		if e.refused(ctx, out, b.dest, err, m.Records()) {
 			continue
 		}
 		for _, rest := range messages[i:] {
@@ -273,29 +280,36 @@ func (e *slackExporter) postNew(ctx context.Context, b *batch, entries []*group.
 	}
 }
 
-// outcome gathers what a push could not deliver.
+// outcome gathers what a push could not deliver; its destinations report
+// to it concurrently.
 type outcome struct {
+	mu                       sync.Mutex
 	retry                    []bool // by record position
 	retryErrs, permanentErrs []error
 	throttle                 time.Duration
 }
 
 // refused handles a permanent error: the records are dropped, with one
-// clear log line. It reports false for any other error.
-func (o *outcome) refused(logger *zap.Logger, d *destination, err error, records int) bool {
+// clear log line and a count. It reports false for any other error.
+func (e *slackExporter) refused(ctx context.Context, out *outcome, d *destination, err error, records int) bool {
 	var se *slackclient.Error
 	if !errors.As(err, &se) || se.Class != slackclient.Permanent {
 		return false
 	}
-	logger.Error("Slack refused a message; its records are dropped",
+	e.logger.Error("Slack refused a message; its records are dropped",
 		zap.String("destination", d.name), zap.String("slack_error", se.Code),
 		zap.Int("records", records), zap.Error(err))
-	o.permanentErrs = append(o.permanentErrs, fmt.Errorf("%s: %w", d.name, err))
+	e.telemetry.ExporterSlackRecordsDropped.Add(ctx, int64(records), metric.WithAttributes(attribute.String("error", se.Code)))
+	out.mu.Lock()
+	defer out.mu.Unlock()
+	out.permanentErrs = append(out.permanentErrs, fmt.Errorf("%s: %w", d.name, err))
 	return true
 }
 
 // failed marks the records of entries for retry.
 func (o *outcome) failed(d *destination, err error, entries ...[]*group.Entry) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
 	o.throttle = max(o.throttle, retryDelay(err))
 	o.retryErrs = append(o.retryErrs, fmt.Errorf("%s: %w", d.name, err))
 	for _, list := range entries {

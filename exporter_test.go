@@ -282,9 +282,10 @@ func TestPermanentErrorIsDroppedWithOneClearLogLine(t *testing.T) {
 	for _, entry := range logs.All() {
 		assert.NotContains(t, fmt.Sprint(entry.Message, entry.ContextMap()), testToken)
 	}
-	metadatatest.AssertEqualExporterSlackAPIErrors(t, tel, []metricdata.DataPoint[int64]{
-		{Value: 1, Attributes: attribute.NewSet(attribute.String("error", "channel_not_found"))},
-	}, metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars())
+	notFound := attribute.NewSet(attribute.String("error", "channel_not_found"))
+	noTime := []metricdatatest.Option{metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars()}
+	metadatatest.AssertEqualExporterSlackAPIErrors(t, tel, []metricdata.DataPoint[int64]{{Value: 1, Attributes: notFound}}, noTime...)
+	metadatatest.AssertEqualExporterSlackRecordsDropped(t, tel, []metricdata.DataPoint[int64]{{Value: 1, Attributes: notFound}}, noTime...)
 }
 
 func TestRetryAfterPausesTheDestination(t *testing.T) {
@@ -564,4 +565,29 @@ func TestRouteMentionAndTemplatesReachSlack(t *testing.T) {
 	assert.Contains(t, shown(t, paged), "<https://tracing.example/trace/ab010000000000000000000000000000|🔗 link>")
 	assert.NotContains(t, plain.Text+shown(t, plain), "<!", "no mention without configuration, none from a record")
 	assert.Contains(t, shown(t, plain), "&lt;!here&gt; from a record")
+}
+
+func TestAPausedChannelDoesNotHoldUpTheOthersInAPush(t *testing.T) {
+	emu, srv := emulator(t, nil)
+	cfg := tokenConfig(srv)
+	cfg.Routes = []RouteConfig{{Condition: `resource.attributes["deployment.environment"] == "prod"`, Channel: "#other"}}
+	e := started(t, cfg, exportertest.NewNopSettings(metadata.Type))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	require.NoError(t, emu.SetFault(slackemu.Fault{Target: "#alerts", Mode: slackemu.FaultRateLimit, RetryAfter: 2, Count: 1}))
+	err := e.push(ctx, e.selectRecords(ctx, logsOf(rec{"checkout", "dev", plog.SeverityNumberError, "first alerts record"})))
+	require.ErrorContains(t, err, "Throttle")
+
+	// #alerts is paused for 2s; #other, in the same push, must not wait.
+	start := time.Now()
+	require.NoError(t, e.push(ctx, e.selectRecords(ctx, logsOf(
+		rec{"checkout", "dev", plog.SeverityNumberError, "second alerts record"},
+		rec{"payments", "prod", plog.SeverityNumberError, "other record"},
+	))))
+	other := messagesIn(emu, "#other")
+	require.Len(t, other, 1)
+	assert.Less(t, other[0].ReceivedAt.Sub(start), time.Second, "#other was posted during #alerts's pause")
+	alerts := messagesIn(emu, "#alerts")
+	require.Len(t, alerts, 1)
+	assert.GreaterOrEqual(t, alerts[0].ReceivedAt.Sub(start), 1500*time.Millisecond, "#alerts waited for its Retry-After")
 }

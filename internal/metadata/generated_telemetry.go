@@ -29,6 +29,7 @@ type TelemetryBuilder struct {
 	ExporterSlackAPIErrors        metric.Int64Counter
 	ExporterSlackMessagesSent     metric.Int64Counter
 	ExporterSlackRecordsDelivered metric.Int64Counter
+	ExporterSlackRecordsDropped   metric.Int64Counter
 	ExporterSlackRecordsFiltered  metric.Int64Counter
 	ExporterSlackRecordsFolded    metric.Int64Counter
 }
@@ -77,6 +78,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	builder.ExporterSlackRecordsDelivered, err = builder.meter.Int64Counter(
 		"otelcol_exporter_slack_records_delivered",
 		metric.WithDescription("Log records represented in a message Slack accepted, collapsed duplicates included. [Alpha]"),
+		metric.WithUnit("{record}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ExporterSlackRecordsDropped, err = builder.meter.Int64Counter(
+		"otelcol_exporter_slack_records_dropped",
+		metric.WithDescription("Log records dropped because Slack refused their message for good (a permanent error), by Slack's error string. [Alpha]"),
 		metric.WithUnit("{record}"),
 	)
 	errs = errors.Join(errs, err)

@@ -22,6 +22,7 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.ExporterSlackAPIErrors.Add(context.Background(), 1)
 	tb.ExporterSlackMessagesSent.Add(context.Background(), 1)
 	tb.ExporterSlackRecordsDelivered.Add(context.Background(), 1)
+	tb.ExporterSlackRecordsDropped.Add(context.Background(), 1)
 	tb.ExporterSlackRecordsFiltered.Add(context.Background(), 1)
 	tb.ExporterSlackRecordsFolded.Add(context.Background(), 1)
 	AssertEqualExporterSlackAPIErrors(t, testTel,
@@ -31,6 +32,9 @@ func TestSetupTelemetry(t *testing.T) {
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualExporterSlackRecordsDelivered(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualExporterSlackRecordsDropped(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualExporterSlackRecordsFiltered(t, testTel,
