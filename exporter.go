@@ -75,7 +75,7 @@ func newSlackExporter(cfg *Config, set exporter.Settings) (*slackExporter, error
 		return nil, err
 	}
 	e := &slackExporter{
-		cfg: cfg, settings: set.TelemetrySettings, logger: set.Logger, defaultKey: defaultDestinationKey(cfg),
+		cfg: cfg, id: set.ID, settings: set.TelemetrySettings, logger: set.Logger, defaultKey: defaultDestinationKey(cfg),
 		groupOptions: group.Options{Mask: cfg.Grouping.Mask, By: cfg.Grouping.By, Hidden: selection.DestinationAttribute},
 	}
 	sel := selection.Config{
@@ -101,7 +101,6 @@ func newSlackExporter(cfg *Config, set exporter.Settings) (*slackExporter, error
 		e.tracker = threads.New(threads.Config{Window: t.Window, ReplyEvery: t.ReplyEvery, QuietAfter: t.QuietAfter, MaxTracked: t.MaxTracked}, e.forget)
 		e.updateLimiter = slackclient.NewLimiter(t.UpdatesPerMinute/60, updateBurst)
 	}
-	e.id = set.ID
 	return e, nil
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/config/configoptional"
@@ -21,6 +22,7 @@ import (
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
 	"go.opentelemetry.io/collector/exporter/exportertest"
+	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
@@ -590,4 +592,80 @@ func TestAPausedChannelDoesNotHoldUpTheOthersInAPush(t *testing.T) {
 	alerts := messagesIn(emu, "#alerts")
 	require.Len(t, alerts, 1)
 	assert.GreaterOrEqual(t, alerts[0].ReceivedAt.Sub(start), 1500*time.Millisecond, "#alerts waited for its Retry-After")
+}
+
+// memStorage is a storage extension that keeps its data in memory, shared
+// by every client it hands out, like file_storage's directory across a
+// restart.
+type memStorage struct {
+	component.StartFunc
+	component.ShutdownFunc
+	data map[string][]byte
+}
+
+func (s *memStorage) GetClient(context.Context, component.Kind, component.ID, string) (storage.Client, error) {
+	return &memStorageClient{data: s.data}, nil
+}
+
+type memStorageClient struct{ data map[string][]byte }
+
+func (c *memStorageClient) Get(_ context.Context, k string) ([]byte, error) { return c.data[k], nil }
+func (c *memStorageClient) Set(_ context.Context, k string, v []byte) error {
+	c.data[k] = v
+	return nil
+}
+func (c *memStorageClient) Delete(_ context.Context, k string) error {
+	delete(c.data, k)
+	return nil
+}
+func (c *memStorageClient) Close(context.Context) error { return nil }
+func (c *memStorageClient) Batch(_ context.Context, ops ...*storage.Operation) error {
+	for _, op := range ops {
+		switch op.Type {
+		case storage.Set:
+			c.data[op.Key] = op.Value
+		case storage.Delete:
+			delete(c.data, op.Key)
+		case storage.Get:
+			op.Value = c.data[op.Key]
+		}
+	}
+	return nil
+}
+
+type hostWith map[component.ID]component.Component
+
+func (h hostWith) GetExtensions() map[component.ID]component.Component { return h }
+
+func TestLiveMessagesSurviveARestartWithThreadsStorage(t *testing.T) {
+	emu, srv := emulator(t, nil)
+	storageID := component.MustNewID("file_storage")
+	host := hostWith{storageID: &memStorage{data: map[string][]byte{}}}
+	cfg := tokenConfig(srv)
+	cfg.Threads.Storage = &storageID
+	ctx := context.Background()
+	run := func(body string) {
+		e, err := newSlackExporter(cfg, exportertest.NewNopSettings(metadata.Type))
+		require.NoError(t, err)
+		require.NoError(t, e.start(ctx, host))
+		require.NoError(t, e.push(ctx, e.selectRecords(ctx, errorRecords(2, func(int) string { return body }))))
+		require.NoError(t, e.shutdown(ctx))
+	}
+	run("replica lag 12s")
+	run("replica lag 31s") // a new collector process, same storage
+	msgs := messagesIn(emu, "#alerts")
+	require.Len(t, msgs, 1, "after the restart the repeat updated the message already in Slack")
+	assert.Equal(t, 1, msgs[0].Updates)
+	assert.Contains(t, shown(t, msgs[0]), "×4")
+
+	cfg.Threads.Storage = nil
+	run("replica lag 40s")
+	assert.Len(t, messagesIn(emu, "#alerts"), 2, "without storage a new process starts afresh")
+
+	missing := component.MustNewID("nope")
+	cfg.Threads.Storage = &missing
+	e, err := newSlackExporter(cfg, exportertest.NewNopSettings(metadata.Type))
+	require.NoError(t, err)
+	assert.ErrorContains(t, e.start(ctx, host), `threads.storage: no extension "nope"`)
+	require.NoError(t, e.shutdown(ctx))
 }

@@ -26,34 +26,42 @@ type repeat struct {
 	entry *group.Entry
 }
 
-// deliverThreaded delivers a destination's entries with threads: new
-// fingerprints are posted (one at a time per destination, so no two
-// consumers post the same one), repeats update their live message.
+// deliverThreaded delivers a destination's entries with threads: repeats
+// update their live message; new fingerprints are posted, one push at a
+// time per destination, so no two consumers post the same one.
 func (e *slackExporter) deliverThreaded(ctx context.Context, b *batch, out *outcome) {
-	entries := b.entries.Entries()
-	select {
-	case b.dest.posting <- struct{}{}:
-	case <-ctx.Done():
-		out.failed(b.dest, ctx.Err(), entries)
-		return
-	}
 	now := time.Now()
-	var fresh []*group.Entry
-	var repeats []repeat
+	fresh, repeats := e.partition(b.key, b.entries.Entries(), now)
+	if len(fresh) > 0 {
+		select {
+		case b.dest.posting <- struct{}{}:
+			// Another consumer may have posted some of them meanwhile.
+			var posted []repeat
+			fresh, posted = e.partition(b.key, fresh, now)
+			repeats = append(repeats, posted...)
+			if len(fresh) > 0 {
+				e.postNew(ctx, b, fresh, out)
+			}
+			<-b.dest.posting
+		case <-ctx.Done():
+			out.failed(b.dest, ctx.Err(), fresh)
+		}
+	}
+	e.updateLive(ctx, b.dest, repeats, now, out)
+	e.replySamples(ctx, b.dest, repeats, now)
+}
+
+// partition splits entries into those with no live message in dest and
+// the repeats of fingerprints Slack already shows.
+func (e *slackExporter) partition(dest string, entries []*group.Entry, now time.Time) (fresh []*group.Entry, repeats []repeat) {
 	for _, entry := range entries {
-		if m, l := e.tracker.Live(b.key, entry.Fingerprint, now); m != nil {
+		if m, l := e.tracker.Live(dest, entry.Fingerprint, now); m != nil {
 			repeats = append(repeats, repeat{msg: m, line: l, entry: entry})
 		} else {
 			fresh = append(fresh, entry)
 		}
 	}
-	if len(fresh) > 0 {
-		e.postNew(ctx, b, fresh, out)
-	}
-	<-b.dest.posting
-
-	e.updateLive(ctx, b.dest, repeats, now, out)
-	e.replySamples(ctx, b.dest, repeats, now)
+	return fresh, repeats
 }
 
 // updateLive adds the repeats' counts to their live messages. It returns
