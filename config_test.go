@@ -36,6 +36,7 @@ func TestDefaultConfig(t *testing.T) {
 	assert.Equal(t, ThreadsConfig{Window: time.Hour, ReplyEvery: 5 * time.Minute, QuietAfter: 15 * time.Minute, MaxTracked: 10_000, UpdatesPerMinute: 50}, cfg.Threads)
 	assert.True(t, cfg.Grouping.Mask, "variable parts are masked by default")
 	assert.Zero(t, cfg.BackOffConfig.MaxElapsedTime, "alerts keep retrying: the queue is the bound")
+	assert.Equal(t, time.Second, cfg.BackOffConfig.InitialInterval)
 	require.True(t, cfg.QueueConfig.HasValue())
 	require.True(t, cfg.QueueConfig.Get().Batch.HasValue(), "batching is on by default")
 	assert.Equal(t, time.Second, cfg.QueueConfig.Get().Batch.Get().FlushTimeout)

@@ -42,9 +42,12 @@ func createDefaultConfig() component.Config {
 	queue.Batch = configoptional.Some(batch)
 
 	// An alert that arrives late beats one that is lost: keep retrying, and
-	// let the queue's bound (whose drops are counted) be the limit.
+	// let the queue's bound (whose drops are counted) be the limit. Start
+	// retrying after a second, not five: a 429's Retry-After (the usual
+	// failure) is often 1s, and the wait is at least that anyway.
 	retry := configretry.NewDefaultBackOffConfig()
 	retry.MaxElapsedTime = 0
+	retry.InitialInterval = time.Second
 
 	return &Config{
 		ClientConfig: client,

@@ -5,9 +5,10 @@ import (
 )
 
 // maskVariableParts rewrites text so that records differing only in their
-// variable parts share a fingerprint: every run of letters and digits that
-// holds a digit (numbers, durations like 31ms, hex ids, UUID and IP parts)
-// becomes "#", and every quoted value becomes "'…'". "timeout after 31ms for
+// variable parts share a fingerprint: a UUID, every run of letters and
+// digits that holds a digit (numbers, durations like 31ms, hex ids, IP
+// parts) and every hex run of 8 or more becomes "#", and every quoted value
+// becomes "'…'". "timeout after 31ms for
 // user 42" and "timeout after 87ms for user 7" both become
 // "timeout after # for user #".
 func maskVariableParts(text string) string {
@@ -24,13 +25,17 @@ func maskVariableParts(text string) string {
 			}
 			b.WriteByte(c)
 			i++
+		case isUUID(text[i:]):
+			b.WriteByte('#')
+			i += uuidLen
 		case isAlnum(c):
-			j, digit := i, false
+			j, digit, hex := i, false, true
 			for j < len(text) && isAlnum(text[j]) {
 				digit = digit || (text[j] >= '0' && text[j] <= '9')
+				hex = hex && isHex(text[j])
 				j++
 			}
-			if digit {
+			if digit || (hex && j-i >= 8) {
 				b.WriteByte('#')
 			} else {
 				b.WriteString(text[i:j])
@@ -46,4 +51,31 @@ func maskVariableParts(text string) string {
 
 func isAlnum(c byte) bool {
 	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_'
+}
+
+func isHex(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}
+
+const uuidLen = 36
+
+// isUUID reports whether s starts with a UUID (8-4-4-4-12 hex digits), which
+// may have groups of letters only.
+func isUUID(s string) bool {
+	if len(s) < uuidLen || (len(s) > uuidLen && isAlnum(s[uuidLen])) {
+		return false
+	}
+	for i := 0; i < uuidLen; i++ {
+		switch i {
+		case 8, 13, 18, 23:
+			if s[i] != '-' {
+				return false
+			}
+		default:
+			if !isHex(s[i]) {
+				return false
+			}
+		}
+	}
+	return true
 }

@@ -18,9 +18,15 @@ type Limiter struct {
 	pausedUntil time.Time
 }
 
-// NewLimiter allows perSecond posts on average, burst at once.
+// headroom paces a little under the configured rate: a slot is taken when
+// a post is decided, and network jitter can bring two posts to Slack closer
+// together than they left.
+const headroom = 0.95
+
+// NewLimiter allows (a little under) perSecond posts on average, burst at
+// once.
 func NewLimiter(perSecond float64, burst int) *Limiter {
-	return &Limiter{bucket: rate.NewLimiter(rate.Limit(perSecond), burst)}
+	return &Limiter{bucket: rate.NewLimiter(rate.Limit(perSecond*headroom), burst)}
 }
 
 // WaitTooLongError says the next slot is further away than the caller's
