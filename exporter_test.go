@@ -22,7 +22,6 @@ import (
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
 	"go.opentelemetry.io/collector/exporter/exportertest"
-	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
@@ -30,6 +29,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/slackexporter/slackexporter/internal/memstorage"
 	"github.com/slackexporter/slackexporter/internal/metadata"
 	"github.com/slackexporter/slackexporter/internal/metadatatest"
 	"github.com/slackexporter/slackexporter/internal/selection"
@@ -594,45 +594,6 @@ func TestAPausedChannelDoesNotHoldUpTheOthersInAPush(t *testing.T) {
 	assert.GreaterOrEqual(t, alerts[0].ReceivedAt.Sub(start), 1500*time.Millisecond, "#alerts waited for its Retry-After")
 }
 
-// memStorage is a storage extension that keeps its data in memory, shared
-// by every client it hands out, like file_storage's directory across a
-// restart.
-type memStorage struct {
-	component.StartFunc
-	component.ShutdownFunc
-	data map[string][]byte
-}
-
-func (s *memStorage) GetClient(context.Context, component.Kind, component.ID, string) (storage.Client, error) {
-	return &memStorageClient{data: s.data}, nil
-}
-
-type memStorageClient struct{ data map[string][]byte }
-
-func (c *memStorageClient) Get(_ context.Context, k string) ([]byte, error) { return c.data[k], nil }
-func (c *memStorageClient) Set(_ context.Context, k string, v []byte) error {
-	c.data[k] = v
-	return nil
-}
-func (c *memStorageClient) Delete(_ context.Context, k string) error {
-	delete(c.data, k)
-	return nil
-}
-func (c *memStorageClient) Close(context.Context) error { return nil }
-func (c *memStorageClient) Batch(_ context.Context, ops ...*storage.Operation) error {
-	for _, op := range ops {
-		switch op.Type {
-		case storage.Set:
-			c.data[op.Key] = op.Value
-		case storage.Delete:
-			delete(c.data, op.Key)
-		case storage.Get:
-			op.Value = c.data[op.Key]
-		}
-	}
-	return nil
-}
-
 type hostWith map[component.ID]component.Component
 
 func (h hostWith) GetExtensions() map[component.ID]component.Component { return h }
@@ -640,7 +601,7 @@ func (h hostWith) GetExtensions() map[component.ID]component.Component { return 
 func TestLiveMessagesSurviveARestartWithThreadsStorage(t *testing.T) {
 	emu, srv := emulator(t, nil)
 	storageID := component.MustNewID("file_storage")
-	host := hostWith{storageID: &memStorage{data: map[string][]byte{}}}
+	host := hostWith{storageID: memstorage.New()}
 	cfg := tokenConfig(srv)
 	cfg.Threads.Storage = &storageID
 	ctx := context.Background()

@@ -313,34 +313,33 @@ func serviceName(s string) string {
 	return s
 }
 
+// levels name the severity ranges, most severe first.
+var levels = []struct {
+	from         plog.SeverityNumber
+	label, emoji string
+}{
+	{plog.SeverityNumberFatal, "FATAL", "💥"},
+	{plog.SeverityNumberError, "ERROR", "🔴"},
+	{plog.SeverityNumberWarn, "WARN", "🟠"},
+	{plog.SeverityNumberInfo, "INFO", "🔵"},
+	{plog.SeverityNumberDebug, "DEBUG", "⚪"},
+	{plog.SeverityNumberTrace, "TRACE", "⚪"},
+}
+
 func severityLabel(n plog.SeverityNumber) string {
-	switch {
-	case n >= plog.SeverityNumberFatal:
-		return "FATAL"
-	case n >= plog.SeverityNumberError:
-		return "ERROR"
-	case n >= plog.SeverityNumberWarn:
-		return "WARN"
-	case n >= plog.SeverityNumberInfo:
-		return "INFO"
-	case n >= plog.SeverityNumberDebug:
-		return "DEBUG"
-	case n >= plog.SeverityNumberTrace:
-		return "TRACE"
+	for _, l := range levels {
+		if n >= l.from {
+			return l.label
+		}
 	}
 	return "UNSPECIFIED"
 }
 
 func emoji(n plog.SeverityNumber) string {
-	switch {
-	case n >= plog.SeverityNumberFatal:
-		return "💥"
-	case n >= plog.SeverityNumberError:
-		return "🔴"
-	case n >= plog.SeverityNumberWarn:
-		return "🟠"
-	case n >= plog.SeverityNumberInfo:
-		return "🔵"
+	for _, l := range levels {
+		if n >= l.from {
+			return l.emoji
+		}
 	}
 	return "⚪"
 }

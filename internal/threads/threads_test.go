@@ -10,9 +10,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/collector/extension/xextension/storage"
 
 	"github.com/slackexporter/slackexporter/internal/group"
+	"github.com/slackexporter/slackexporter/internal/memstorage"
 )
 
 var t0 = time.Date(2026, 11, 27, 14, 0, 0, 0, time.UTC)
@@ -177,46 +177,8 @@ func TestReplyDue(t *testing.T) {
 	assert.False(t, tr.ReplyDue(m, a, t0.Add(6*time.Minute)), "the slot was taken")
 }
 
-// memClient is an in-memory storage.Client.
-type memClient struct {
-	mu   sync.Mutex
-	data map[string][]byte
-}
-
-func (c *memClient) Get(_ context.Context, k string) ([]byte, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.data[k], nil
-}
-
-func (c *memClient) Set(_ context.Context, k string, v []byte) error {
-	return c.Batch(context.Background(), storage.SetOperation(k, v))
-}
-
-func (c *memClient) Delete(_ context.Context, k string) error {
-	return c.Batch(context.Background(), storage.DeleteOperation(k))
-}
-
-func (c *memClient) Batch(_ context.Context, ops ...*storage.Operation) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for _, op := range ops {
-		switch op.Type {
-		case storage.Set:
-			c.data[op.Key] = op.Value
-		case storage.Delete:
-			delete(c.data, op.Key)
-		case storage.Get:
-			op.Value = c.data[op.Key]
-		}
-	}
-	return nil
-}
-
-func (c *memClient) Close(context.Context) error { return nil }
-
 func TestStoreRoundTrip(t *testing.T) {
-	client := &memClient{data: map[string][]byte{}}
+	client := memstorage.NewClient()
 	ctx := context.Background()
 	store := NewStore(client)
 	tr := New(cfg, func(m *Message) { assert.NoError(t, store.Delete(ctx, m)) })
