@@ -212,7 +212,7 @@ func (e *slackExporter) stopThreads(ctx context.Context) error {
 // threads.quiet_after, the way an alert resolves.
 func (e *slackExporter) quietLoop(ctx context.Context) {
 	defer close(e.quietDone)
-	tick := time.NewTicker(min(e.cfg.Threads.QuietAfter/4, 30*time.Second))
+	tick := time.NewTicker(max(min(e.cfg.Threads.QuietAfter/4, 30*time.Second), 10*time.Millisecond))
 	defer tick.Stop()
 	for {
 		select {
