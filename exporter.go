@@ -253,7 +253,7 @@ func (e *slackExporter) push(ctx context.Context, ld plog.Logs) error {
 		})
 	}
 	wg.Wait()
-	return out.result(ld)
+	return e.result(out, ld)
 }
 
 // postNew posts entries as new messages: as many as the rate limit allows
@@ -282,26 +282,34 @@ func (e *slackExporter) postNew(ctx context.Context, b *batch, entries []*group.
 // outcome gathers what a push could not deliver; its destinations report
 // to it concurrently.
 type outcome struct {
-	mu                       sync.Mutex
-	retry                    []bool // by record position
-	retryErrs, permanentErrs []error
-	throttle                 time.Duration
+	mu        sync.Mutex
+	retry     []bool // by record position
+	retryErrs []error
+	throttle  time.Duration
+	refusals  []refusal
+	refused   int // records
 }
 
-// refused handles a permanent error: the records are dropped, with one
-// clear log line and a count. It reports false for any other error.
+// refusal is a message Slack refused for good.
+type refusal struct {
+	dest    string
+	code    string
+	records int
+	err     error
+}
+
+// refused handles a permanent error: the records are dropped and counted,
+// and logged once the push is done. It reports false for any other error.
 func (e *slackExporter) refused(ctx context.Context, out *outcome, d *destination, err error, records int) bool {
 	var se *slackclient.Error
 	if !errors.As(err, &se) || se.Class != slackclient.Permanent {
 		return false
 	}
-	e.logger.Error("Slack refused a message; its records are dropped",
-		zap.String("destination", d.name), zap.String("slack_error", se.Code),
-		zap.Int("records", records), zap.Error(err))
 	e.telemetry.ExporterSlackRecordsDropped.Add(ctx, int64(records), metric.WithAttributes(attribute.String("error", se.Code)))
 	out.mu.Lock()
 	defer out.mu.Unlock()
-	out.permanentErrs = append(out.permanentErrs, fmt.Errorf("%s: %w", d.name, err))
+	out.refusals = append(out.refusals, refusal{dest: d.name, code: se.Code, records: records, err: err})
+	out.refused += records
 	return true
 }
 
@@ -320,17 +328,35 @@ func (o *outcome) failed(d *destination, err error, entries ...[]*group.Entry) {
 	}
 }
 
-func (o *outcome) result(ld plog.Logs) error {
+// result is what push returns: the records to retry, if any; a permanent
+// error when Slack refused every record of the push; nil otherwise. Each
+// refusal gets one clear log line: ours, or, for a push refused whole,
+// the sending queue's (it logs a permanent error with its text).
+func (e *slackExporter) result(out *outcome, ld plog.Logs) error {
+	refusedWhole := len(out.retryErrs) == 0 && out.refused == len(out.retry)
+	if !refusedWhole || !e.cfg.QueueConfig.HasValue() {
+		for _, r := range out.refusals {
+			e.logger.Error("Slack refused a message; its records are dropped",
+				zap.String("destination", r.dest), zap.String("slack_error", r.code),
+				zap.Int("records", r.records), zap.Error(r.err))
+		}
+	}
 	switch {
-	case len(o.retryErrs) > 0:
-		err := consumererror.NewLogs(errors.Join(o.retryErrs...), pick(ld, o.retry))
-		if o.throttle > 0 {
-			return exporterhelper.NewThrottleRetry(err, o.throttle)
+	case len(out.retryErrs) > 0:
+		err := consumererror.NewLogs(errors.Join(out.retryErrs...), pick(ld, out.retry))
+		if out.throttle > 0 {
+			return exporterhelper.NewThrottleRetry(err, out.throttle)
 		}
 		return err
-	case len(o.permanentErrs) > 0:
-		return consumererror.NewPermanent(errors.Join(o.permanentErrs...))
+	case len(out.refusals) > 0 && refusedWhole:
+		errs := make([]error, len(out.refusals))
+		for i, r := range out.refusals {
+			errs[i] = fmt.Errorf("%s: %w", r.dest, r.err)
+		}
+		return consumererror.NewPermanent(errors.Join(errs...))
 	}
+	// Part of the push was refused and logged; exporterhelper must not
+	// count the delivered rest as failed.
 	return nil
 }
 

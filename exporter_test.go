@@ -312,7 +312,7 @@ func TestRetryAfterPausesTheDestination(t *testing.T) {
 	defer cancelShort()
 	err = e.push(short, failed.Data())
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "after the push deadline")
+	assert.Contains(t, err.Error(), "later than the caller can wait")
 	assert.Equal(t, 1, emu.Stats().Destinations["#alerts"].Requests)
 
 	require.NoError(t, e.push(ctx, failed.Data()))
@@ -492,7 +492,7 @@ func TestAfterTheWindowARepeatPostsANewMessage(t *testing.T) {
 	assert.Len(t, messagesIn(emu, "#alerts"), 2)
 }
 
-func TestFailedUpdateRetriesItsRecordsAndDeletedMessageIsPostedAnew(t *testing.T) {
+func TestFailedUpdateRetriesItsRecordsAndADeletedMessageIsPostedAnew(t *testing.T) {
 	emu, srv := emulator(t, nil)
 	e := started(t, tokenConfig(srv), exportertest.NewNopSettings(metadata.Type))
 	ctx := context.Background()
@@ -509,12 +509,15 @@ func TestFailedUpdateRetriesItsRecordsAndDeletedMessageIsPostedAnew(t *testing.T
 	assert.Contains(t, shown(t, msgs[0]), "×3", "the failed update's counts arrive once")
 
 	// The message is gone from Slack (deleted by someone): the update fails
-	// for good, and the records are posted as a new message instead.
+	// for good, and the records are posted as a new message at once.
 	require.NoError(t, emu.SetFault(slackemu.Fault{Target: "#alerts", Mode: slackemu.FaultError, Error: "message_not_found", Count: 1}))
-	err = e.push(ctx, e.selectRecords(ctx, errorRecords(1, func(int) string { return "db down" })))
-	require.ErrorAs(t, err, &failed)
-	require.NoError(t, e.push(ctx, failed.Data()))
-	assert.Len(t, messagesIn(emu, "#alerts"), 2)
+	require.NoError(t, e.push(ctx, e.selectRecords(ctx, errorRecords(1, func(int) string { return "db down" }))))
+	msgs = messagesIn(emu, "#alerts")
+	require.Len(t, msgs, 2)
+	assert.Contains(t, shown(t, msgs[1]), "db down")
+	require.NoError(t, e.push(ctx, e.selectRecords(ctx, errorRecords(1, func(int) string { return "db down" }))))
+	assert.Len(t, messagesIn(emu, "#alerts"), 2, "the new message is the live one now")
+	assert.Equal(t, 1, messagesIn(emu, "#alerts")[1].Updates)
 }
 
 func TestConcurrentPushesNeverPostOneFingerprintTwice(t *testing.T) {
@@ -629,4 +632,73 @@ func TestLiveMessagesSurviveARestartWithThreadsStorage(t *testing.T) {
 	require.NoError(t, err)
 	assert.ErrorContains(t, e.start(ctx, host), `threads.storage: no extension "nope"`)
 	require.NoError(t, e.shutdown(ctx))
+}
+
+func TestWhenTheUpdateBudgetIsSpentRepeatsArePostedInstead(t *testing.T) {
+	emu, srv := emulator(t, nil)
+	tel := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
+	cfg := threadsConfig(srv, func(c *ThreadsConfig) { c.UpdatesPerMinute = 0.6 }) // a burst of 3, then one a 100s
+	cfg.Grouping.Mask = false
+	e := started(t, cfg, metadatatest.NewSettings(tel))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+
+	// Five messages, one fingerprint each (distinct services: one per entry).
+	var recs []rec
+	for _, svc := range []string{"a", "b", "c", "d", "e"} {
+		recs = append(recs, rec{svc, "dev", plog.SeverityNumberError, "boom"})
+	}
+	for _, r := range recs {
+		require.NoError(t, e.push(ctx, e.selectRecords(ctx, logsOf(r))))
+	}
+	require.Len(t, messagesIn(emu, "#alerts"), 5)
+
+	// All five repeat: three updates fit the budget, two do not and are
+	// posted as new messages, without waiting and without losing a count.
+	start := time.Now()
+	require.NoError(t, e.push(ctx, e.selectRecords(ctx, logsOf(recs...))))
+	assert.Less(t, time.Since(start), 2*maxUpdateWait, "nobody waited for the budget to refill")
+	msgs := messagesIn(emu, "#alerts")
+	updated := 0
+	for _, m := range msgs[:5] {
+		updated += m.Updates
+	}
+	assert.Equal(t, 3, updated)
+	assert.Len(t, msgs, 6, "the two repeats left over share one new message")
+	assert.Contains(t, shown(t, msgs[5]), "2 error records")
+	metadatatest.AssertEqualExporterSlackRecordsDelivered(t, tel, []metricdata.DataPoint[int64]{{Value: 10}}, metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars())
+}
+
+func TestPartlyRefusedPushDeliversTheRestAndLogsOnce(t *testing.T) {
+	emu, srv := emulator(t, nil)
+	core, logs := observer.New(zap.InfoLevel)
+	tel := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
+	set := metadatatest.NewSettings(tel)
+	set.Logger = zap.New(core)
+	cfg := tokenConfig(srv)
+	cfg.Routes = []RouteConfig{{Condition: `resource.attributes["deployment.environment"] == "prod"`, Channel: "#gone"}}
+	cfg.QueueConfig = createDefaultConfig().(*Config).QueueConfig // as in production: the queue logs whole failures
+	e := started(t, cfg, set)
+	require.NoError(t, emu.SetFault(slackemu.Fault{Target: "#gone", Mode: slackemu.FaultError, Error: "channel_not_found"}))
+	ctx := context.Background()
+
+	err := e.push(ctx, e.selectRecords(ctx, logsOf(
+		rec{"checkout", "dev", plog.SeverityNumberError, "delivered"},
+		rec{"payments", "prod", plog.SeverityNumberError, "refused one"},
+		rec{"payments", "prod", plog.SeverityNumberFatal, "refused two"},
+	)))
+	assert.NoError(t, err, "the delivered record must not be counted as failed by exporterhelper")
+	assert.Len(t, messagesIn(emu, "#alerts"), 1)
+	require.Len(t, logs.FilterMessageSnippet("Slack refused").All(), 1)
+	gone := attribute.NewSet(attribute.String("error", "channel_not_found"))
+	metadatatest.AssertEqualExporterSlackRecordsDropped(t, tel, []metricdata.DataPoint[int64]{{Value: 2, Attributes: gone}},
+		metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars())
+
+	// Refused whole: a permanent error, which the sending queue logs itself.
+	err = e.push(ctx, e.selectRecords(ctx, logsOf(rec{"payments", "prod", plog.SeverityNumberError, "refused three"})))
+	assert.True(t, consumererror.IsPermanent(err))
+	assert.Contains(t, err.Error(), "#gone: slack answered channel_not_found")
+	assert.Len(t, logs.FilterMessageSnippet("Slack refused").All(), 1, "no second line beside the queue's")
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
@@ -27,27 +29,27 @@ type repeat struct {
 }
 
 // deliverThreaded delivers a destination's entries with threads: repeats
-// update their live message; new fingerprints are posted, one push at a
-// time per destination, so no two consumers post the same one.
+// update their live message; new fingerprints, and repeats whose update
+// cannot go out soon, are posted, one push at a time per destination, so
+// no two consumers post the same fingerprint.
 func (e *slackExporter) deliverThreaded(ctx context.Context, b *batch, out *outcome) {
 	now := time.Now()
 	fresh, repeats := e.partition(b.key, b.entries.Entries(), now)
-	if len(fresh) > 0 {
+	overflow := e.updateLive(ctx, b.dest, repeats, now, out)
+	if len(fresh)+len(overflow) > 0 {
 		select {
 		case b.dest.posting <- struct{}{}:
 			// Another consumer may have posted some of them meanwhile.
-			var posted []repeat
-			fresh, posted = e.partition(b.key, fresh, now)
-			repeats = append(repeats, posted...)
-			if len(fresh) > 0 {
-				e.postNew(ctx, b, fresh, out)
+			fresh, posted := e.partition(b.key, fresh, now)
+			overflow = append(overflow, e.updateLive(ctx, b.dest, posted, now, out)...)
+			if toPost := slices.Concat(fresh, overflow); len(toPost) > 0 {
+				e.postNew(ctx, b, toPost, out)
 			}
 			<-b.dest.posting
 		case <-ctx.Done():
-			out.failed(b.dest, ctx.Err(), fresh)
+			out.failed(b.dest, ctx.Err(), fresh, overflow)
 		}
 	}
-	e.updateLive(ctx, b.dest, repeats, now, out)
 	e.replySamples(ctx, b.dest, repeats, now)
 }
 
@@ -64,51 +66,68 @@ func (e *slackExporter) partition(dest string, entries []*group.Entry, now time.
 	return fresh, repeats
 }
 
-// updateLive adds the repeats' counts to their live messages. It returns
-// once Slack shows them; what Slack did not take is retried.
-func (e *slackExporter) updateLive(ctx context.Context, d *destination, repeats []repeat, now time.Time, out *outcome) {
+// updateLive adds the repeats' counts to their live messages, all at once,
+// and returns when Slack shows them. It returns the repeats to post as new
+// messages instead: those whose message has no update slot within
+// maxUpdateWait (a storm touching more messages than the update budget
+// covers) or can no longer be updated. Other failures are retried.
+func (e *slackExporter) updateLive(ctx context.Context, d *destination, repeats []repeat, now time.Time, out *outcome) []*group.Entry {
 	byMsg := map[*threads.Message][]repeat{}
-	var order []*threads.Message
 	for _, r := range repeats {
-		if byMsg[r.msg] == nil {
-			order = append(order, r.msg)
-		}
 		byMsg[r.msg] = append(byMsg[r.msg], r)
 	}
-	for _, m := range order {
-		rs := byMsg[m]
-		adds := make([]threads.Add, len(rs))
-		entries := make([]*group.Entry, len(rs))
-		records := 0
-		for i, r := range rs {
-			adds[i] = threads.Add{Line: r.line, Count: r.entry.Count, First: r.entry.First, Last: r.entry.Last, Seen: now}
-			entries[i] = r.entry
-			records += r.entry.Count
-		}
-		err := m.Update(ctx, adds, e.sendUpdate(d))
-		if err == nil {
-			// These records reached Slack only as a higher count.
-			e.delivered(ctx, records, records)
-			e.remember(m)
-			continue
-		}
-		var se *slackclient.Error
-		if errors.As(err, &se) && se.Class == slackclient.Permanent {
-			// The message was deleted or can no longer be edited: forget
-			// it, and the retry posts these records as a new message.
-			e.logger.Info("A live message can no longer be updated; its fingerprints will be posted anew",
-				zap.String("destination", d.name), zap.String("slack_error", se.Code))
-			e.tracker.Forget(m)
-		}
-		out.failed(d, err, entries)
+	var mu sync.Mutex
+	var overflow []*group.Entry
+	var wg sync.WaitGroup
+	for m, rs := range byMsg {
+		wg.Go(func() {
+			adds := make([]threads.Add, len(rs))
+			entries := make([]*group.Entry, len(rs))
+			records := 0
+			for i, r := range rs {
+				adds[i] = threads.Add{Line: r.line, Count: r.entry.Count, First: r.entry.First, Last: r.entry.Last, Seen: now}
+				entries[i] = r.entry
+				records += r.entry.Count
+			}
+			err := m.Update(ctx, adds, e.sendUpdate(d))
+			if err == nil {
+				// These records reached Slack only as a higher count.
+				e.delivered(ctx, records, records)
+				e.remember(m)
+				return
+			}
+			var se *slackclient.Error
+			var wait *slackclient.WaitTooLongError
+			switch {
+			case errors.As(err, &se) && se.Class == slackclient.Permanent:
+				// Deleted, or too old to edit: its fingerprints start anew.
+				e.logger.Info("A live message can no longer be updated; its fingerprints are posted anew",
+					zap.String("destination", d.name), zap.String("slack_error", se.Code))
+				e.tracker.Forget(m)
+			case errors.As(err, &wait):
+			default:
+				out.failed(d, err, entries)
+				return
+			}
+			mu.Lock()
+			overflow = append(overflow, entries...)
+			mu.Unlock()
+		})
 	}
+	wg.Wait()
+	return overflow
 }
+
+// maxUpdateWait is how long a repeat waits for the update budget before it
+// is posted as a new message instead: a storm of many fingerprints would
+// otherwise need more chat.update calls than Slack allows.
+const maxUpdateWait = 2 * time.Second
 
 // sendUpdate is how a live message's new counts reach Slack: chat.update,
 // paced by the workspace's update budget.
 func (e *slackExporter) sendUpdate(d *destination) threads.SendFunc {
 	return func(ctx context.Context, m *threads.Message, view []*group.Entry) error {
-		if err := e.updateLimiter.Wait(ctx); err != nil {
+		if err := e.updateLimiter.WaitWithin(ctx, maxUpdateWait); err != nil {
 			return err
 		}
 		msg := d.layout.Live(view, m.Folded, m.FoldedGroups)

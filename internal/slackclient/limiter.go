@@ -29,25 +29,33 @@ func NewLimiter(perSecond float64, burst int) *Limiter {
 	return &Limiter{bucket: rate.NewLimiter(rate.Limit(perSecond*headroom), burst)}
 }
 
-// WaitTooLongError says the next slot is further away than the caller's
-// deadline; the caller should give the records back to the queue.
+// WaitTooLongError says the next slot is further away than the caller can
+// wait; the caller should give the records back to the queue (or deliver
+// them another way).
 type WaitTooLongError struct {
 	Delay time.Duration
 }
 
 func (e *WaitTooLongError) Error() string {
-	return fmt.Sprintf("next slot to post in %s, after the push deadline", e.Delay.Round(time.Millisecond))
+	return fmt.Sprintf("next slot in %s, later than the caller can wait", e.Delay.Round(time.Millisecond))
 }
 
 // Wait blocks until a post may go out. When that is later than ctx's
 // deadline it returns a *WaitTooLongError at once and spends nothing.
 func (l *Limiter) Wait(ctx context.Context) error {
+	return l.WaitWithin(ctx, -1)
+}
+
+// WaitWithin is Wait that also refuses, at once, a wait longer than within
+// (when within is not negative).
+func (l *Limiter) WaitWithin(ctx context.Context, within time.Duration) error {
 	now := time.Now()
 	l.mu.Lock()
 	r := l.bucket.ReserveN(now, 1)
 	delay := max(r.DelayFrom(now), l.pausedUntil.Sub(now))
 	l.mu.Unlock()
-	if deadline, ok := ctx.Deadline(); ok && now.Add(delay).After(deadline) {
+	deadline, hasDeadline := ctx.Deadline()
+	if (hasDeadline && now.Add(delay).After(deadline)) || (within >= 0 && delay > within) {
 		r.CancelAt(now)
 		return &WaitTooLongError{Delay: delay}
 	}

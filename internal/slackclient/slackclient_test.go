@@ -176,6 +176,7 @@ func TestLimiterPacesAndPauses(t *testing.T) {
 	assert.Less(t, time.Since(before), 50*time.Millisecond)
 	assert.Greater(t, wait.Delay, 200*time.Millisecond)
 
+	require.ErrorAs(t, l.WaitWithin(ctx, 100*time.Millisecond), &wait, "nor a wait longer than asked")
 	require.NoError(t, l.Wait(ctx))
 	assert.GreaterOrEqual(t, time.Since(before), 290*time.Millisecond, "nothing goes out before the pause ends")
 }
