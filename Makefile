@@ -4,6 +4,8 @@
 #   make generate   regenerate internal/metadata, generated_*_test.go, documentation.md, README status
 #   make build      bin/otelcol-slack (ocb), bin/slackemu, bin/slogapp
 #   make test       vet + unit tests, then the e2e tests against bin/
+#   make reliability  issue #4's scenarios with 60 s windows, a 60 s fuzz; rewrites docs/RELIABILITY.md
+#   make bench      issue #5's benchmarks against the alternatives; rewrites docs/BENCHMARKS.md (~10 min)
 #   make demo       run scripts/demo.sh against bin/
 
 SHELL := bash
@@ -25,9 +27,9 @@ EXPORTER_SRCS := $(shell find . \( -path ./build -o -path ./bin -o -path ./.tool
 	-o -name '*.go' ! -name '*_test.go' -print)
 
 # Every Go module in the repository (except tools/ and the generated build/), for fmt and vet.
-MODULES := . $(patsubst %/go.mod,%,$(wildcard examples/go.mod e2e/go.mod))
+MODULES := . $(patsubst %/go.mod,%,$(wildcard examples/go.mod e2e/go.mod bench/go.mod bench/filterprocessor/go.mod))
 
-.PHONY: all tools generate check-generated build test demo fmt fmt-check vet lint clean \
+.PHONY: all tools generate check-generated build test reliability bench demo fmt fmt-check vet lint clean \
 	FORCE
 
 all: build
@@ -83,6 +85,49 @@ test: build
 	$(GO) test $(TESTFLAGS) ./...
 	SLACKEMU_BIN=$(CURDIR)/$(BIN)/slackemu OTELCOL_BIN=$(CURDIR)/$(BIN)/otelcol-slack \
 		$(GO) -C e2e test $(TESTFLAGS) ./...
+
+## reliability: fuzz the render path for a minute, then run the e2e/reliability
+## scenarios with RELIABILITY_WINDOW-long outages and hangs (60s), and write
+## the figures to docs/RELIABILITY.md. Fails if any scenario failed; the
+## document is written either way. About 5 minutes (bounded at 14).
+RELIABILITY_WINDOW ?= 60s
+FUZZTIME ?= 60s
+reliability: build
+	@mkdir -p docs
+	@fuzzlog=$$(mktemp); trap 'rm -f "$$fuzzlog"' EXIT; rc=0; \
+	fuzzcmd="go test -run '^\$$' -fuzz=FuzzMessages -fuzztime=$(FUZZTIME) -fuzzminimizetime=5s ./internal/render"; \
+	echo "$$fuzzcmd"; \
+	$(GO) test -run '^$$' -fuzz=FuzzMessages -fuzztime=$(FUZZTIME) -fuzzminimizetime=5s ./internal/render >"$$fuzzlog" 2>&1 || rc=$$?; \
+	grep -v '^fuzz: elapsed' "$$fuzzlog" | tail -n 30 || true; grep '^fuzz: elapsed' "$$fuzzlog" | tail -n 1 || true; \
+	echo "RELIABILITY_WINDOW=$(RELIABILITY_WINDOW) go -C e2e test -count=1 -timeout=14m ./reliability"; \
+	RELIABILITY_WINDOW=$(RELIABILITY_WINDOW) RELIABILITY_DOC=$(CURDIR)/docs/RELIABILITY.md \
+	RELIABILITY_FUZZ_LOG="$$fuzzlog" RELIABILITY_FUZZ_CMD="$$fuzzcmd" \
+	SLACKEMU_BIN=$(CURDIR)/$(BIN)/slackemu OTELCOL_BIN=$(CURDIR)/$(BIN)/otelcol-slack \
+		$(GO) -C e2e test -count=1 -timeout=14m ./reliability || rc=$$?; \
+	echo "wrote docs/RELIABILITY.md"; exit $$rc
+
+## bench: the harness in bench/ (its own module) measures, in one run: the
+## filter beside contrib's filterprocessor (bench/filterprocessor) and message
+## rendering (Go benchmarks); the example app's log call beside a slog handler
+## that posts synchronously and Python's QueueHandler (bench/queuehandler.py);
+## collector CPU per record against the nop exporter (telemetrygen, pinned
+## below); a storm; calm latency. It rewrites docs/BENCHMARKS.md (about 10
+## minutes; builds serialise on a lock where flock exists).
+## BENCH_ONLY=go,app,calm,quiet,storm runs some items and prints their tables.
+TELEMETRYGEN_VERSION := v0.161.0
+TELEMETRYGEN := $(TOOLS_BIN)/telemetrygen
+BUILD_LOCK := $(if $(shell command -v flock 2>/dev/null),flock /tmp/slackexporter-build.lock,)
+BENCH_ONLY ?=
+bench: $(TOOLS_BIN)/.telemetrygen-$(TELEMETRYGEN_VERSION)
+	$(BUILD_LOCK) $(MAKE) --no-print-directory build
+	$(GO) -C bench build -o $(CURDIR)/$(BIN)/bench .
+	$(BIN)/bench -root . -telemetrygen $(TELEMETRYGEN) \
+		$(if $(BENCH_ONLY),-only $(BENCH_ONLY),-out docs/BENCHMARKS.md)
+
+$(TOOLS_BIN)/.telemetrygen-$(TELEMETRYGEN_VERSION):
+	GOBIN=$(TOOLS_BIN) $(GO) install github.com/open-telemetry/opentelemetry-collector-contrib/cmd/telemetrygen@$(TELEMETRYGEN_VERSION)
+	@rm -f $(TOOLS_BIN)/.telemetrygen-*
+	@touch $@
 
 demo: build
 	bash scripts/demo.sh
