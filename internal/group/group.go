@@ -5,9 +5,11 @@ package group
 
 import (
 	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -118,34 +120,44 @@ func (g *Grouper) Entries() []*Entry {
 }
 
 // fingerprint identifies records that are the same error: same service,
-// severity, exception type, (masked) body and grouping attributes.
+// severity, exception type, (masked) body and grouping attributes. It is a
+// hash, so a huge body costs no more to remember than a short one, and it is
+// stable across restarts (live messages are stored by fingerprint).
 func (g *Grouper) fingerprint(res pcommon.Resource, lr plog.LogRecord, service string, severity plog.SeverityNumber, body string) string {
+	body = body[:min(len(body), maxFingerprintBody)]
 	if g.opts.Mask {
 		body = maskVariableParts(body)
 	}
-	var b strings.Builder
-	b.Grow(len(service) + len(body) + 16)
-	b.WriteString(service)
-	b.WriteByte(0)
-	b.WriteString(strconv.Itoa(int(severity)))
-	b.WriteByte(0)
-	if v, ok := lr.Attributes().Get("exception.type"); ok {
-		b.WriteString(v.AsString())
+	h := sha256.New()
+	field := func(s string) {
+		_, _ = io.WriteString(h, s)
+		_, _ = h.Write([]byte{0})
 	}
-	b.WriteByte(0)
-	b.WriteString(body)
+	field(service)
+	field(strconv.Itoa(int(severity)))
+	exceptionType := ""
+	if v, ok := lr.Attributes().Get("exception.type"); ok {
+		exceptionType = v.AsString()
+	}
+	field(exceptionType)
+	field(body)
 	for _, key := range g.opts.By {
-		b.WriteByte(0)
 		v, ok := lr.Attributes().Get(key)
 		if !ok {
 			v, ok = res.Attributes().Get(key)
 		}
 		if ok {
-			b.WriteString(v.AsString())
+			field(v.AsString())
+		} else {
+			field("\x00absent")
 		}
 	}
-	return b.String()
+	return hex.EncodeToString(h.Sum(nil)[:16])
 }
+
+// maxFingerprintBody: records whose bodies agree this far are the same
+// error; comparing megabytes would only cost time.
+const maxFingerprintBody = 16 << 10
 
 // bodyText is a string body as is, a map or slice as compact JSON, and, for
 // a record without a body, its exception message.

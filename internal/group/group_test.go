@@ -1,6 +1,7 @@
 package group
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -129,4 +130,17 @@ func TestGroupingByAttributesAndExceptionType(t *testing.T) {
 	entries := g.Entries()
 	require.Len(t, entries, 3)
 	assert.Equal(t, []int{0, 1}, entries[0].Records)
+}
+
+func TestFingerprintIsShortWhateverTheBody(t *testing.T) {
+	t0 := time.Now()
+	g := New(Options{Mask: true})
+	huge := strings.Repeat("x", 10<<20)
+	g.Add(resource("a"), record(huge+"tail one", t0), plog.SeverityNumberError, 0)
+	g.Add(resource("a"), record(huge+"tail two", t0), plog.SeverityNumberError, 1)
+	g.Add(resource("a"), record("short", t0), plog.SeverityNumberError, 2)
+	entries := g.Entries()
+	require.Len(t, entries, 2, "bodies that agree on their first 16 KiB are one error")
+	assert.Len(t, entries[0].Fingerprint, 32)
+	assert.NotEqual(t, entries[0].Fingerprint, entries[1].Fingerprint)
 }
