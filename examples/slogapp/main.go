@@ -10,6 +10,10 @@
 //
 //	slogapp -service checkout -env dev -endpoint 127.0.0.1:4318
 //
+// With -count it plays no scenario: it makes that many log calls, a fraction
+// -errors of them ERROR and the rest INFO, and prints the same figures (make
+// bench uses this to time the log call under load).
+//
 // The endpoint can also come from the standard OTEL_EXPORTER_OTLP_ENDPOINT or
 // OTEL_EXPORTER_OTLP_LOGS_ENDPOINT environment variables.
 package main
@@ -43,15 +47,28 @@ func main() {
 		env      = flag.String("env", "dev", "deployment.environment resource attribute")
 		noise    = flag.Int("n", 200, "scale of the INFO/DEBUG noise (records per noise burst)")
 		quiet    = flag.Bool("quiet", false, "print only the timing summary")
+		count    = flag.Int("count", 0, "instead of the scenario, make this many log calls (INFO, and ERROR per -errors)")
+		errRatio = flag.Float64("errors", 0.01, "with -count: the fraction of the calls that log an ERROR")
+		queue    = flag.Int("queue", 0, "records the SDK's batch processor holds before it drops (default max(2048, 8×n))")
 	)
 	flag.Parse()
-	if err := run(*endpoint, *service, *env, *noise, *quiet); err != nil {
+	if *errRatio < 0 || *errRatio > 1 {
+		fmt.Fprintln(os.Stderr, "slogapp: -errors must be between 0 and 1")
+		os.Exit(2)
+	}
+	if *count > 0 {
+		*quiet = true
+	}
+	if *queue <= 0 {
+		*queue = max(2048, 8*(*noise))
+	}
+	if err := run(*endpoint, *service, *env, *noise, *quiet, *count, *errRatio, *queue); err != nil {
 		fmt.Fprintln(os.Stderr, "slogapp:", err)
 		os.Exit(1)
 	}
 }
 
-func run(endpoint, service, env string, noise int, quiet bool) error {
+func run(endpoint, service, env string, noise int, quiet bool, count int, errRatio float64, queue int) error {
 	ctx := context.Background()
 	say := func(format string, args ...any) {
 		if !quiet {
@@ -74,13 +91,13 @@ func run(endpoint, service, env string, noise int, quiet bool) error {
 		sdklog.WithResource(res),
 		// The queue is sized so that the noise bursts never push out the errors
 		// that follow them; a full queue drops records rather than block the caller.
-		sdklog.WithProcessor(sdklog.NewBatchProcessor(exporter, sdklog.WithMaxQueueSize(max(2048, 8*noise)))),
+		sdklog.WithProcessor(sdklog.NewBatchProcessor(exporter, sdklog.WithMaxQueueSize(queue))),
 	)
 	logger := otelslog.NewLogger("slogapp", otelslog.WithLoggerProvider(provider))
 	say("slogapp: service=%s env=%s, sending OTLP/HTTP to %s", service, env, where)
 
 	// Every slog call goes through this timer: the whole point is how long the caller waits.
-	var took []time.Duration
+	took := make([]time.Duration, 0, max(count, 1024))
 	logAt := func(ctx context.Context, level slog.Level, msg string, args ...any) {
 		start := time.Now()
 		logger.Log(ctx, level, msg, args...)
@@ -93,6 +110,11 @@ func run(endpoint, service, env string, noise int, quiet bool) error {
 				"http.method", "GET", "http.route", "/api/cart/{id}", "http.status_code", 200, "duration_ms", 3+i%17)
 			logAt(ctx, slog.LevelDebug, "cache hit", "key", fmt.Sprintf("cart:%d", 5000+i))
 		}
+	}
+
+	if count > 0 {
+		loadCalls(ctx, logAt, count, errRatio)
+		return finish(provider, took, service, env, where)
 	}
 
 	say("  %d INFO/DEBUG records of routine noise (the exporter drops these)", 2*noise+1)
@@ -136,7 +158,28 @@ func run(endpoint, service, env string, noise int, quiet bool) error {
 
 	say("  1 FATAL record")
 	logAt(ctx, levelFatal, "cannot reach orders database, shutting down", "dsn_host", "orders-db.internal", "attempts", 5)
+	return finish(provider, took, service, env, where)
+}
 
+// loadCalls makes count log calls, spreading the ERROR ones evenly among the
+// INFO ones.
+func loadCalls(ctx context.Context, logAt func(context.Context, slog.Level, string, ...any), count int, errRatio float64) {
+	errs := 0
+	for i := range count {
+		if float64(errs) < errRatio*float64(i+1) {
+			errs++
+			logAt(ctx, slog.LevelError, "payment declined by provider",
+				"order_id", fmt.Sprintf("ord-%d", 10000+i), "http.status_code", 402, "provider", "acme-pay")
+			continue
+		}
+		logAt(ctx, slog.LevelInfo, "request served",
+			"http.method", "GET", "http.route", "/api/cart/{id}", "http.status_code", 200, "duration_ms", 3+i%17)
+	}
+}
+
+// finish flushes the provider and prints the timing summary.
+func finish(provider *sdklog.LoggerProvider, took []time.Duration, service, env, where string) error {
+	ctx := context.Background()
 	// Shutdown flushes whatever the BatchProcessor still holds. This is the only
 	// place the program waits on the network, and it is not a log call.
 	flushStart := time.Now()
