@@ -91,7 +91,10 @@ func run(endpoint, service, env string, noise int, quiet bool, count int, errRat
 		sdklog.WithResource(res),
 		// The queue is sized so that the noise bursts never push out the errors
 		// that follow them; a full queue drops records rather than block the caller.
-		sdklog.WithProcessor(sdklog.NewBatchProcessor(exporter, sdklog.WithMaxQueueSize(queue))),
+		// Batches leave every 200ms (the SDK's default is 1s): an alert should
+		// not sit in the process longer than the collector's own batching.
+		sdklog.WithProcessor(sdklog.NewBatchProcessor(exporter,
+			sdklog.WithMaxQueueSize(queue), sdklog.WithExportInterval(200*time.Millisecond))),
 	)
 	logger := otelslog.NewLogger("slogapp", otelslog.WithLoggerProvider(provider))
 	say("slogapp: service=%s env=%s, sending OTLP/HTTP to %s", service, env, where)

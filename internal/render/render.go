@@ -48,15 +48,8 @@ func count(entries []*group.Entry) int {
 // allows now): entries that do not fit in those are folded into the last
 // one as "+N more records in M groups", never posted one by one, never lost.
 func (l *Layout) Messages(entries []*group.Entry, maxMessages int) []Message {
-	pages := l.paginate(entries)
 	maxMessages = max(maxMessages, 1)
-	var folded []*group.Entry
-	if len(pages) > maxMessages {
-		for _, p := range pages[maxMessages:] {
-			folded = append(folded, p.entries...)
-		}
-		pages = pages[:maxMessages]
-	}
+	pages, folded := l.paginate(entries, maxMessages)
 	out := make([]Message, len(pages))
 	for i, p := range pages {
 		var f []*group.Entry
@@ -73,18 +66,21 @@ type page struct {
 	blocks  []slack.Block
 }
 
-// paginate packs entries into pages; a page closes only when the next entry
-// would break the block count or the size budget. Every page keeps room for
-// a header and a fold line.
-func (l *Layout) paginate(entries []*group.Entry) []page {
-	var pages []page
+// paginate packs entries into at most maxPages pages and returns the
+// entries left over, unrendered: they are only counted. A page closes only
+// when the next entry would break the block count or the size budget; every
+// page keeps room for a header and a fold line.
+func (l *Layout) paginate(entries []*group.Entry, maxPages int) (pages []page, rest []*group.Entry) {
 	var cur page
 	size := 0
-	for _, e := range entries {
+	for i, e := range entries {
 		blocks := l.entryBlocks(e)
 		n := jsonSize(blocks) + liveReserve
 		if len(cur.entries) > 0 && (len(cur.blocks)+len(blocks)+2 > maxBlocks || size+n > maxBlocksJSON-headerBudget-foldBudget) {
 			pages = append(pages, cur)
+			if len(pages) == maxPages {
+				return pages, entries[i:]
+			}
 			cur, size = page{}, 0
 		}
 		cur.entries = append(cur.entries, e)
@@ -94,7 +90,7 @@ func (l *Layout) paginate(entries []*group.Entry) []page {
 	if len(cur.entries) > 0 {
 		pages = append(pages, cur)
 	}
-	return pages
+	return pages, nil
 }
 
 // headerBudget bounds the JSON of a header block (150 characters, each at
