@@ -364,6 +364,7 @@ func (e *slackExporter) result(out *outcome, ld plog.Logs) error {
 // are numbered in traversal order.
 func (e *slackExporter) groupByDestination(ld plog.Logs) ([]*batch, int) {
 	byKey := map[string]*batch{}
+	unknown := map[string]int{}
 	pos := 0
 	for _, rl := range ld.ResourceLogs().All() {
 		for _, sl := range rl.ScopeLogs().All() {
@@ -372,22 +373,25 @@ func (e *slackExporter) groupByDestination(ld plog.Logs) ([]*batch, int) {
 				if v, ok := lr.Attributes().Get(selection.DestinationAttribute); ok {
 					key = v.Str()
 				}
+				if e.destinations[key] == nil {
+					// Queued under a configuration that had this
+					// destination: deliver to the default one.
+					unknown[key]++
+					key = e.defaultKey
+				}
 				b, ok := byKey[key]
 				if !ok {
-					dest := e.destinations[key]
-					if dest == nil {
-						// Queued under a configuration that had this
-						// destination: deliver to the default one.
-						e.logger.Warn("Queued records name a destination that is no longer configured; sending them to the default one", zap.String("destination_key", key))
-						dest = e.destinations[e.defaultKey]
-					}
-					b = &batch{key: key, dest: dest, entries: group.New(e.groupOptions)}
+					b = &batch{key: key, dest: e.destinations[key], entries: group.New(e.groupOptions)}
 					byKey[key] = b
 				}
 				b.entries.Add(rl.Resource(), lr, selection.Severity(lr), pos)
 				pos++
 			}
 		}
+	}
+	for key, n := range unknown {
+		e.logger.Warn("Queued records name a destination that is no longer configured; sending them to the default one",
+			zap.String("destination_key", key), zap.Int("records", n))
 	}
 	batches := make([]*batch, 0, len(byKey))
 	for _, b := range byKey {
