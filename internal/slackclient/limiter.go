@@ -21,7 +21,7 @@ type Limiter struct {
 // headroom paces a little under the configured rate: a slot is taken when
 // a post is decided, and network jitter can bring two posts to Slack closer
 // together than they left.
-const headroom = 0.95
+const headroom = 0.98
 
 // NewLimiter allows (a little under) perSecond posts on average, burst at
 // once.
