@@ -658,7 +658,7 @@ func TestWhenTheUpdateBudgetIsSpentRepeatsArePostedInstead(t *testing.T) {
 	// posted as new messages, without waiting and without losing a count.
 	start := time.Now()
 	require.NoError(t, e.push(ctx, e.selectRecords(ctx, logsOf(recs...))))
-	assert.Less(t, time.Since(start), 2*maxUpdateWait, "nobody waited for the budget to refill")
+	assert.Less(t, time.Since(start), 2*e.updateWait(), "nobody waited for the budget to refill")
 	msgs := messagesIn(emu, "#alerts")
 	updated := 0
 	for _, m := range msgs[:5] {

@@ -69,7 +69,7 @@ func (e *slackExporter) partition(dest string, entries []*group.Entry, now time.
 // updateLive adds the repeats' counts to their live messages, all at once,
 // and returns when Slack shows them. It returns the repeats to post as new
 // messages instead: those whose message has no update slot within
-// maxUpdateWait (a storm touching more messages than the update budget
+// updateWait (a storm touching more messages than the update budget
 // covers) or can no longer be updated. Other failures are retried.
 func (e *slackExporter) updateLive(ctx context.Context, d *destination, repeats []repeat, now time.Time, out *outcome) []*group.Entry {
 	byMsg := map[*threads.Message][]repeat{}
@@ -118,16 +118,23 @@ func (e *slackExporter) updateLive(ctx context.Context, d *destination, repeats 
 	return overflow
 }
 
-// maxUpdateWait is how long a repeat waits for the update budget before it
-// is posted as a new message instead: a storm of many fingerprints would
-// otherwise need more chat.update calls than Slack allows.
-const maxUpdateWait = 2 * time.Second
+// updateWait is how long a repeat waits for the update budget before it is
+// posted as a new message instead: half the push's timeout, so that a wait
+// leaves time for the call. Slack's budget (about 50 updates a minute)
+// cannot refresh more live messages than that; a storm of many
+// fingerprints would otherwise never drain.
+func (e *slackExporter) updateWait() time.Duration {
+	if e.cfg.Timeout > 0 {
+		return e.cfg.Timeout / 2
+	}
+	return defaultTimeout / 2
+}
 
 // sendUpdate is how a live message's new counts reach Slack: chat.update,
 // paced by the workspace's update budget.
 func (e *slackExporter) sendUpdate(d *destination) threads.SendFunc {
 	return func(ctx context.Context, m *threads.Message, view []*group.Entry) error {
-		if err := e.updateLimiter.WaitWithin(ctx, maxUpdateWait); err != nil {
+		if err := e.updateLimiter.WaitWithin(ctx, e.updateWait()); err != nil {
 			return err
 		}
 		msg := d.layout.Live(view, m.Folded, m.FoldedGroups)
