@@ -114,6 +114,12 @@ say "== checkout (env dev) logs:"
 say "== payments (env prod) logs the same scenario (it is routed to #prod-alerts)"
 "$BIN/slogapp" -endpoint "127.0.0.1:$OTLP_HTTP_PORT" -service payments -env prod -n "$DEMO_NOISE" -quiet \
   >"$LOGS/slogapp-payments.txt"
+# The first message is in Slack once the queue's batch (1 s) and Slack's
+# answer are through; the same failures after that update its counters.
+sleep "$(( ${DEMO_LATENCY%s} + 3 ))"
+say "== checkout logs the same failures again: no new message, the counters of the first one go up (chat.update)"
+"$BIN/slogapp" -endpoint "127.0.0.1:$OTLP_HTTP_PORT" -service checkout -env dev -n "$DEMO_NOISE" -quiet \
+  >"$LOGS/slogapp-checkout-again.txt"
 say ""
 
 # 4. Wait until Slack has everything: its view of the channels stops changing.
@@ -166,7 +172,7 @@ total() { sed -nE "s/.*\"$1\":([0-9]+).*/\1/p" <<<"$stats"; }
 say "Slack emulator: $(total requests) calls, $(total accepted) accepted, $(total throttled) answered 429"
 say ""
 say "== The apps' log calls (each one only enqueues; the SDK ships batches in the background):"
-grep -h '^slogapp\[' "$LOGS/slogapp-checkout.txt" "$LOGS/slogapp-payments.txt" | sed 's/^/  /'
+grep -h '^slogapp\[' "$LOGS/slogapp-checkout.txt" "$LOGS/slogapp-payments.txt" "$LOGS/slogapp-checkout-again.txt" | sed 's/^/  /'
 say ""
 say "== Collector counters (http://127.0.0.1:$METRICS_PORT/metrics):"
 curl -fsS "http://127.0.0.1:$METRICS_PORT/metrics" >"$LOGS/metrics.txt"
