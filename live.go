@@ -35,13 +35,14 @@ type repeat struct {
 func (e *slackExporter) deliverThreaded(ctx context.Context, b *batch, out *outcome) {
 	now := time.Now()
 	fresh, repeats := e.partition(b.key, b.entries.Entries(), now)
-	overflow := e.updateLive(ctx, b.dest, repeats, now, out)
+	updated, overflow := e.updateLive(ctx, b.dest, repeats, now, out)
 	if len(fresh)+len(overflow) > 0 {
 		select {
 		case b.dest.posting <- struct{}{}:
 			// Another consumer may have posted some of them meanwhile.
 			fresh, posted := e.partition(b.key, fresh, now)
-			overflow = append(overflow, e.updateLive(ctx, b.dest, posted, now, out)...)
+			_, more := e.updateLive(ctx, b.dest, posted, now, out)
+			overflow = append(overflow, more...)
 			if toPost := slices.Concat(fresh, overflow); len(toPost) > 0 {
 				e.postNew(ctx, b, toPost, out)
 			}
@@ -50,7 +51,7 @@ func (e *slackExporter) deliverThreaded(ctx context.Context, b *batch, out *outc
 			out.failed(b.dest, ctx.Err(), fresh, overflow)
 		}
 	}
-	e.replySamples(ctx, b.dest, repeats, now)
+	e.replySamples(ctx, b.dest, updated, now)
 }
 
 // partition splits entries into those with no live message in dest and
@@ -67,17 +68,16 @@ func (e *slackExporter) partition(dest string, entries []*group.Entry, now time.
 }
 
 // updateLive adds the repeats' counts to their live messages, all at once,
-// and returns when Slack shows them. It returns the repeats to post as new
-// messages instead: those whose message has no update slot within
+// and returns when Slack shows them: the repeats it updated, and those to
+// post as new messages instead: those whose message has no update slot within
 // updateWait (a storm touching more messages than the update budget
 // covers) or can no longer be updated. Other failures are retried.
-func (e *slackExporter) updateLive(ctx context.Context, d *destination, repeats []repeat, now time.Time, out *outcome) []*group.Entry {
+func (e *slackExporter) updateLive(ctx context.Context, d *destination, repeats []repeat, now time.Time, out *outcome) (updated []repeat, overflow []*group.Entry) {
 	byMsg := map[*threads.Message][]repeat{}
 	for _, r := range repeats {
 		byMsg[r.msg] = append(byMsg[r.msg], r)
 	}
 	var mu sync.Mutex
-	var overflow []*group.Entry
 	var wg sync.WaitGroup
 	for m, rs := range byMsg {
 		wg.Go(func() {
@@ -94,6 +94,9 @@ func (e *slackExporter) updateLive(ctx context.Context, d *destination, repeats 
 				// These records reached Slack only as a higher count.
 				e.delivered(ctx, records, records)
 				e.remember(m)
+				mu.Lock()
+				updated = append(updated, rs...)
+				mu.Unlock()
 				return
 			}
 			var se *slackclient.Error
@@ -115,7 +118,7 @@ func (e *slackExporter) updateLive(ctx context.Context, d *destination, repeats 
 		})
 	}
 	wg.Wait()
-	return overflow
+	return updated, overflow
 }
 
 // updateWait is how long a repeat waits for the update budget before it is
