@@ -50,23 +50,34 @@ func (s *Server) authTest(c *call) reply {
 	})
 }
 
-// postMessage checks in Slack's order: auth, channel, rate, content, thread.
-func (s *Server) postMessage(c *call) reply {
+// admit runs the checks a post and an update share, in Slack's order:
+// auth, channel, rate (per method and destination), content. It returns
+// the checked blocks, or the refusal to send.
+func (s *Server) admit(c *call, method string) (json.RawMessage, reply, bool) {
 	if e := s.authError(c); e != "" {
-		return c.errorReply(e)
+		return nil, c.errorReply(e), false
 	}
 	if c.channelID == "" {
-		return c.errorReply("channel_not_found")
+		return nil, c.errorReply("channel_not_found"), false
 	}
 	s.mu.Lock()
-	allowed := s.allowLocked("chat.postMessage "+c.dest, time.Now())
+	allowed := s.allowLocked(method+" "+c.dest, time.Now())
 	s.mu.Unlock()
 	if !allowed {
-		return c.throttle(s.opts.RetryAfter)
+		return nil, c.throttle(s.opts.RetryAfter), false
 	}
 	blocks, v := checkMessage(c)
 	if v != nil {
-		return c.errorReply(v.code, details(v)...)
+		return nil, c.errorReply(v.code, details(v)...), false
+	}
+	return blocks, reply{}, true
+}
+
+// postMessage checks as admit does, then that a thread's parent exists.
+func (s *Server) postMessage(c *call) reply {
+	blocks, refusal, ok := s.admit(c, "chat.postMessage")
+	if !ok {
+		return refusal
 	}
 
 	s.mu.Lock()
@@ -85,21 +96,9 @@ func (s *Server) postMessage(c *call) reply {
 
 // updateMessage replaces the text and/or blocks of a stored message in place.
 func (s *Server) updateMessage(c *call) reply {
-	if e := s.authError(c); e != "" {
-		return c.errorReply(e)
-	}
-	if c.channelID == "" {
-		return c.errorReply("channel_not_found")
-	}
-	s.mu.Lock()
-	allowed := s.allowLocked("chat.update "+c.dest, time.Now())
-	s.mu.Unlock()
-	if !allowed {
-		return c.throttle(s.opts.RetryAfter)
-	}
-	blocks, v := checkMessage(c)
-	if v != nil {
-		return c.errorReply(v.code, details(v)...)
+	blocks, refusal, ok := s.admit(c, "chat.update")
+	if !ok {
+		return refusal
 	}
 
 	s.mu.Lock()
