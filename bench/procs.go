@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -115,7 +116,7 @@ func (p *proc) tail(n int) string {
 // stopAll stops every process still running (at exit or on a signal).
 func stopAll() {
 	procsMu.Lock()
-	all := slicesClone(procs)
+	all := slices.Clone(procs)
 	procsMu.Unlock()
 	var wg sync.WaitGroup
 	for _, p := range all {
@@ -124,8 +125,6 @@ func stopAll() {
 	}
 	wg.Wait()
 }
-
-func slicesClone[T any](s []T) []T { return append([]T(nil), s...) }
 
 // freePort asks the kernel for a free loopback port.
 func freePort() (int, error) {
