@@ -400,7 +400,7 @@ func (e *slackExporter) groupByDestination(ld plog.Logs) ([]*batch, int) {
 
 // deliver waits for the destination's next slot and posts one message.
 func (e *slackExporter) deliver(ctx context.Context, d *destination, m render.Message) (slackclient.Ref, error) {
-	if err := d.limiter.Wait(ctx); err != nil {
+	if err := d.limiter.Wait(ctx, slackclient.NoMaxWait, e.callTime()); err != nil {
 		return slackclient.Ref{}, err
 	}
 	ref, err := d.post(ctx, m.Text, m.Blocks)

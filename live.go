@@ -121,23 +121,28 @@ func (e *slackExporter) updateLive(ctx context.Context, d *destination, repeats 
 	return updated, overflow
 }
 
+// callTime is the part of the timeout kept for a call to Slack itself: a
+// post or an update takes a rate-limit slot only when at least this much
+// of its context is left, so that Slack does not act on a call whose
+// caller has given up (and whose retry would post it twice).
+func (e *slackExporter) callTime() time.Duration {
+	return e.cfg.Timeout / 2
+}
+
 // updateWait is how long a repeat waits for the update budget before it is
-// posted as a new message instead: half the push's timeout, so that a wait
-// leaves time for the call. Slack's budget (about 50 updates a minute)
-// cannot refresh more live messages than that; a storm of many
-// fingerprints would otherwise never drain.
+// posted as a new message instead: the rest of the timeout, once the call's
+// share is kept. Slack's budget (about 50 updates a minute) cannot refresh
+// more live messages than that; a storm of many fingerprints would
+// otherwise never drain.
 func (e *slackExporter) updateWait() time.Duration {
-	if e.cfg.Timeout > 0 {
-		return e.cfg.Timeout / 2
-	}
-	return defaultTimeout / 2
+	return e.cfg.Timeout - e.callTime()
 }
 
 // sendUpdate is how a live message's new counts reach Slack: chat.update,
 // paced by the workspace's update budget.
 func (e *slackExporter) sendUpdate(d *destination) threads.SendFunc {
 	return func(ctx context.Context, m *threads.Message, view []*group.Entry) error {
-		if err := e.updateLimiter.WaitWithin(ctx, e.updateWait()); err != nil {
+		if err := e.updateLimiter.Wait(ctx, e.updateWait(), e.callTime()); err != nil {
 			return err
 		}
 		msg := d.layout.Live(view, m.Folded, m.FoldedGroups)
@@ -157,8 +162,8 @@ func (e *slackExporter) replySamples(ctx context.Context, d *destination, repeat
 		if d.limiter.Available() < 1 || !e.tracker.ReplyDue(r.msg, r.line, now) {
 			continue
 		}
-		if err := d.limiter.Wait(ctx); err != nil {
-			return
+		if err := d.limiter.Wait(ctx, 0, e.callTime()); err != nil {
+			return // taken meanwhile: a reply never waits for a slot
 		}
 		msg := d.layout.Messages([]*group.Entry{r.entry}, 1)[0]
 		if _, err := d.api.Post(ctx, r.msg.ChannelID, r.msg.TS, msg.Text, msg.Blocks); err != nil {
