@@ -25,6 +25,9 @@ type Limiter struct {
 	// tat is when the next post would be due if posts had always gone out
 	// exactly at the pace; a post may go out tolerance before it.
 	tat time.Time
+	// pauses counts Retry-After pauses, so a caller that slept through one
+	// takes a new slot.
+	pauses int
 }
 
 // headroom paces a little under the configured rate: a slot is taken when
@@ -70,35 +73,43 @@ func (e *WaitTooLongError) Error() string {
 // nothing, with a *WaitTooLongError, a slot more than maxWait away or one
 // that would leave less than callTime before ctx's deadline: a call started
 // too close to it can reach Slack and be posted after the caller gave up,
-// and its retry would post it twice.
+// and its retry would post it twice. A Retry-After that arrives while a
+// caller waits moves its slot past the pause.
 func (l *Limiter) Wait(ctx context.Context, maxWait, callTime time.Duration) error {
-	now := time.Now()
-	l.mu.Lock()
-	slot := later(now, l.tat.Add(-l.tolerance))
-	delay := slot.Sub(now)
-	if deadline, ok := ctx.Deadline(); delay > maxWait || (ok && slot.Add(callTime).After(deadline)) {
-		l.mu.Unlock()
-		return &WaitTooLongError{Delay: delay}
-	}
-	before := l.tat
-	l.tat = later(l.tat, slot).Add(l.interval)
-	mine := l.tat
-	l.mu.Unlock()
-	if delay <= 0 {
-		return nil
-	}
-	t := time.NewTimer(delay)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
+	start := time.Now()
+	for {
+		now := time.Now()
 		l.mu.Lock()
-		if l.tat.Equal(mine) { // nobody took a later slot: give ours back
-			l.tat = before
+		slot := later(now, l.tat.Add(-l.tolerance))
+		if deadline, ok := ctx.Deadline(); slot.Sub(start) > maxWait || (ok && slot.Add(callTime).After(deadline)) {
+			l.mu.Unlock()
+			return &WaitTooLongError{Delay: slot.Sub(now)}
 		}
+		before := l.tat
+		l.tat = later(l.tat, slot).Add(l.interval)
+		mine, pauses := l.tat, l.pauses
 		l.mu.Unlock()
-		return ctx.Err()
+		if !slot.After(now) {
+			return nil
+		}
+		t := time.NewTimer(slot.Sub(now))
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			l.mu.Lock()
+			if l.tat.Equal(mine) { // nobody took a later slot: give ours back
+				l.tat = before
+			}
+			l.mu.Unlock()
+			return ctx.Err()
+		}
+		l.mu.Lock()
+		paused := l.pauses != pauses
+		l.mu.Unlock()
+		if !paused {
+			return nil
+		}
 	}
 }
 
@@ -124,6 +135,7 @@ func (l *Limiter) Pause(d time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.tat = later(l.tat, time.Now().Add(d).Add(l.tolerance))
+	l.pauses++
 }
 
 func later(a, b time.Time) time.Time {

@@ -132,3 +132,19 @@ func TestExtremeRatesStayFinite(t *testing.T) {
 		assert.Equal(t, 0, l.Available())
 	}
 }
+
+// Found by TestDeliveryInvariants: a post already waiting for its slot when
+// a 429 arrived went out at that slot, inside the Retry-After.
+func TestAPauseAlsoHoldsThoseAlreadyWaiting(t *testing.T) {
+	l := NewLimiter(10, 1)
+	require.NoError(t, l.Wait(context.Background(), NoMaxWait, 0))
+	done := make(chan time.Time)
+	go func() {
+		assert.NoError(t, l.Wait(context.Background(), NoMaxWait, 0)) // its slot: in ~102ms
+		done <- time.Now()
+	}()
+	time.Sleep(20 * time.Millisecond)
+	pauseEnd := time.Now().Add(300 * time.Millisecond)
+	l.Pause(300 * time.Millisecond)
+	assert.False(t, (<-done).Before(pauseEnd), "the waiting post went out inside the pause")
+}

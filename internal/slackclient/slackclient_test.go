@@ -99,6 +99,10 @@ func TestWebhookClassifiesPlainTextAnswers(t *testing.T) {
 		{500, "rollup_error", Transient, "rollup_error"},
 		{502, "<html>bad gateway</html>", Transient, "http_502"},
 		{429, "rate_limited", Throttled, "rate_limited"},
+		// Found by TestDeliveryInvariants: the code, not the status,
+		// says to wait; records were dropped as "permanent".
+		{400, "ratelimited", Throttled, "ratelimited"},
+		{400, "service_unavailable", Transient, "service_unavailable"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.body, func(t *testing.T) {
