@@ -81,7 +81,8 @@ func (l *Limiter) Wait(ctx context.Context, maxWait, callTime time.Duration) err
 		now := time.Now()
 		l.mu.Lock()
 		slot := later(now, l.tat.Add(-l.tolerance))
-		if deadline, ok := ctx.Deadline(); slot.Sub(start) > maxWait || (ok && slot.Add(callTime).After(deadline)) {
+		tooLate := slot.After(now) && slot.Sub(start) > maxWait
+		if deadline, ok := ctx.Deadline(); tooLate || (ok && slot.Add(callTime).After(deadline)) {
 			l.mu.Unlock()
 			return &WaitTooLongError{Delay: slot.Sub(now)}
 		}

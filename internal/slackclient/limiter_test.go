@@ -148,3 +148,11 @@ func TestAPauseAlsoHoldsThoseAlreadyWaiting(t *testing.T) {
 	l.Pause(300 * time.Millisecond)
 	assert.False(t, (<-done).Before(pauseEnd), "the waiting post went out inside the pause")
 }
+
+func TestAFreeSlotIsTakenEvenWithNoTimeToWait(t *testing.T) {
+	l := NewLimiter(1, 2)
+	require.NoError(t, l.Wait(context.Background(), 0, 0), "a free slot needs no wait")
+	require.NoError(t, l.Wait(context.Background(), 0, 0))
+	var wait *WaitTooLongError
+	require.ErrorAs(t, l.Wait(context.Background(), 0, 0), &wait, "the burst is spent")
+}
