@@ -16,7 +16,7 @@ const (
 	FaultStatus    FaultMode = "status"    // that HTTP status, body Body or a Slack-like default
 	FaultError     FaultMode = "error"     // the Slack error Error (Web API: ok:false; webhook: its status)
 	FaultRateLimit FaultMode = "ratelimit" // 429 with Retry-After: RetryAfter
-	FaultHang      FaultMode = "hang"      // no answer until the fault ends or the client leaves
+	FaultHang      FaultMode = "hang"      // no answer until the client leaves; 503, not acted on, when the fault ends
 	FaultSlow      FaultMode = "slow"      // wait Latency, then handle normally
 	FaultDrop      FaultMode = "drop"      // close the connection without an answer
 	// FaultLate handles the call (a post is stored, an update applied),
@@ -288,12 +288,19 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, c *call, af 
 		if af.Mode == FaultSlow {
 			release = nil
 		}
-		switch s.wait(r.Context(), delay, release) {
-		case clientGone:
+		res := s.wait(r.Context(), delay, release)
+		if res == waited && r.Context().Err() != nil {
+			res = clientGone // both happened: the client left first
+		}
+		switch {
+		case res == clientGone:
 			c.injected = true
 			s.abandon(c, "client_gone")
 			return true
-		case shuttingDown:
+		case res == shuttingDown || af.Mode == FaultHang:
+			// A hung call is never acted on: when the fault ends, the
+			// calls it held fail, as a connection that hung would.
+			c.injected = true
 			s.send(w, c, c.status(http.StatusServiceUnavailable, ""))
 			return true
 		}
