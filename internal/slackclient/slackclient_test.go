@@ -2,11 +2,9 @@ package slackclient
 
 import (
 	"context"
-	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
 
@@ -138,7 +136,7 @@ func TestNetworkErrorsAreTransientAndRedacted(t *testing.T) {
 	assert.Contains(t, err.Error(), "connection refused")
 
 	release := make(chan struct{})
-	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	hang := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
 		select {
 		case <-r.Context().Done():
 		case <-release:
@@ -172,7 +170,7 @@ func TestLimiterPacesAndPauses(t *testing.T) {
 	before := time.Now()
 	err := l.Wait(short)
 	var wait *WaitTooLongError
-	require.True(t, errors.As(err, &wait), "a wait past the deadline is refused at once: %v", err)
+	require.ErrorAs(t, err, &wait, "a wait past the deadline is refused at once: %v", err)
 	assert.Less(t, time.Since(before), 50*time.Millisecond)
 	assert.Greater(t, wait.Delay, 200*time.Millisecond)
 
@@ -183,5 +181,5 @@ func TestLimiterPacesAndPauses(t *testing.T) {
 
 func TestHintsNameTheFix(t *testing.T) {
 	err := &Error{Class: Permanent, Code: "not_in_channel"}
-	assert.True(t, strings.Contains(err.Error(), "member"), err.Error())
+	assert.Contains(t, err.Error(), "member")
 }

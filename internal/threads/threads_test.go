@@ -58,7 +58,7 @@ func TestConcurrentUpdatesShareOneCall(t *testing.T) {
 	var calls atomic.Int32
 	var views [][]int
 	var mu sync.Mutex
-	send := func(ctx context.Context, _ *Message, view []*group.Entry) error {
+	send := func(_ context.Context, _ *Message, view []*group.Entry) error {
 		if calls.Add(1) == 1 {
 			<-release // the first call is slow; the others gather meanwhile
 		}
