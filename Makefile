@@ -1,6 +1,6 @@
 # slackexporter: tools, code generation, the otelcol-slack collector, tests.
 #
-#   make tools      install the pinned mdatagen and ocb into .tools/bin
+#   make tools      install the pinned mdatagen, ocb, golangci-lint and govulncheck into .tools/bin
 #   make generate   regenerate internal/metadata, generated_*_test.go, documentation.md, README status
 #   make build      bin/otelcol-slack (ocb), bin/slackemu, bin/slogapp
 #   make test       vet + unit tests, then the e2e tests against bin/
@@ -16,6 +16,9 @@ GO        ?= go
 TOOLS_BIN := $(CURDIR)/.tools/bin
 MDATAGEN  := $(TOOLS_BIN)/mdatagen
 BUILDER   := $(TOOLS_BIN)/builder
+GOLANGCI_LINT := $(TOOLS_BIN)/golangci-lint
+GOVULNCHECK   := $(TOOLS_BIN)/govulncheck
+TOOLS     := $(MDATAGEN) $(BUILDER) $(GOLANGCI_LINT) $(GOVULNCHECK)
 BIN       := bin
 # A hung test fails after this long instead of go test's default 10m.
 TESTFLAGS ?= -timeout=5m
@@ -34,12 +37,13 @@ MODULES := . $(patsubst %/go.mod,%,$(wildcard examples/go.mod e2e/go.mod bench/g
 
 all: build
 
-## tools: mdatagen v0.159.0 and ocb (builder) v0.165.0, pinned in tools/go.mod.
-tools: $(MDATAGEN) $(BUILDER)
+## tools: mdatagen v0.159.0, ocb (builder) v0.165.0, golangci-lint v2.15.0 and
+## govulncheck v1.9.0, pinned in tools/go.mod.
+tools: $(TOOLS)
 
-$(MDATAGEN) $(BUILDER) &: tools/go.mod tools/go.sum
+$(TOOLS) &: tools/go.mod tools/go.sum
 	GOBIN=$(TOOLS_BIN) $(GO) -C tools install tool
-	@touch $(MDATAGEN) $(BUILDER)
+	@touch $(TOOLS)
 
 ## generate: mdatagen names the generated test package after the directory that
 ## holds metadata.yaml, so it runs through a symlink named slackexporter:
