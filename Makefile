@@ -29,11 +29,11 @@ EXPORTER_SRCS := $(shell find . \( -path ./build -o -path ./bin -o -path ./.tool
 	-o -path ./examples -o -path ./e2e -o -path ./cmd -o -path ./.git \) -prune \
 	-o -name '*.go' ! -name '*_test.go' -print)
 
-# Every Go module in the repository (except tools/ and the generated build/), for fmt and vet.
+# Every Go module in the repository (except tools/ and the generated build/), for fmt, vet and lint.
 MODULES := . $(patsubst %/go.mod,%,$(wildcard examples/go.mod e2e/go.mod bench/go.mod bench/filterprocessor/go.mod))
 
-.PHONY: all tools generate check-generated build test reliability bench demo fmt fmt-check vet lint clean \
-	FORCE
+.PHONY: all tools generate check-generated build test reliability bench demo fmt fmt-check vet lint \
+	golangci-lint clean FORCE
 
 all: build
 
@@ -145,6 +145,11 @@ fmt-check:
 
 vet:
 	@for m in $(MODULES); do echo "go -C $$m vet ./..."; $(GO) -C $$m vet ./...; done
+
+## golangci-lint: the linters in .golangci.yml, module by module.
+golangci-lint: $(GOLANGCI_LINT)
+	@rc=0; for m in $(MODULES); do echo "golangci-lint run ($$m)"; \
+		(cd $$m && $(GOLANGCI_LINT) run --config $(CURDIR)/.golangci.yml ./...) || rc=1; done; exit $$rc
 
 lint: fmt-check vet
 
