@@ -18,6 +18,7 @@ MDATAGEN  := $(TOOLS_BIN)/mdatagen
 BUILDER   := $(TOOLS_BIN)/builder
 GOLANGCI_LINT := $(TOOLS_BIN)/golangci-lint
 GOVULNCHECK   := $(TOOLS_BIN)/govulncheck
+VULNGATE      := $(TOOLS_BIN)/vulngate
 TOOLS     := $(MDATAGEN) $(BUILDER) $(GOLANGCI_LINT) $(GOVULNCHECK)
 BIN       := bin
 # A hung test fails after this long instead of go test's default 10m.
@@ -33,13 +34,13 @@ EXPORTER_SRCS := $(shell find . \( -path ./build -o -path ./bin -o -path ./.tool
 MODULES := . $(patsubst %/go.mod,%,$(wildcard examples/go.mod e2e/go.mod bench/go.mod bench/filterprocessor/go.mod))
 
 .PHONY: all tools generate check-generated build test reliability bench demo fmt fmt-check vet lint \
-	golangci-lint clean FORCE
+	golangci-lint govulncheck clean FORCE
 
 all: build
 
 ## tools: mdatagen v0.159.0, ocb (builder) v0.165.0, golangci-lint v2.15.0 and
-## govulncheck v1.9.0, pinned in tools/go.mod.
-tools: $(TOOLS)
+## govulncheck v1.9.0, pinned in tools/go.mod; and tools/vulngate (see govulncheck).
+tools: $(TOOLS) $(VULNGATE)
 
 $(TOOLS) &: tools/go.mod tools/go.sum
 	GOBIN=$(TOOLS_BIN) $(GO) -C tools install tool
@@ -150,6 +151,35 @@ vet:
 golangci-lint: $(GOLANGCI_LINT)
 	@rc=0; for m in $(MODULES); do echo "golangci-lint run ($$m)"; \
 		(cd $$m && $(GOLANGCI_LINT) run --config $(CURDIR)/.golangci.yml ./...) || rc=1; done; exit $$rc
+
+## govulncheck: known vulnerabilities reachable from the code, module by module,
+## against a local copy of the Go vulnerability database: the golang.org/x/vulndb
+## module (its data/osv) at VULNDB_VERSION, indexed by its cmd/indexdb into
+## .tools/vulndb once per version (the online database is out of reach here).
+## Bump VULNDB_VERSION (go list -m golang.org/x/vulndb@latest) for newer data.
+## tools/vulngate fails on a reachable vulnerability in a required module; one
+## in the standard library only warns (fixed by a newer Go, not by this
+## repository) unless VULN_STDLIB=fail.
+VULNDB_VERSION := v0.0.0-20261105234957-e22db6528018
+VULNDB := $(CURDIR)/.tools/vulndb
+VULNDB_STAMP := $(VULNDB)/.version-$(VULNDB_VERSION)
+VULN_STDLIB ?= warn
+govulncheck: $(GOVULNCHECK) $(VULNGATE) $(VULNDB_STAMP)
+	@rc=0; for m in $(MODULES); do echo "govulncheck -C $$m ./..."; \
+		$(GOVULNCHECK) -db file://$(VULNDB) -format json -C $$m ./... | $(VULNGATE) -stdlib=$(VULN_STDLIB) || rc=1; done; exit $$rc
+
+$(VULNGATE): tools/vulngate/main.go tools/go.mod
+	$(GO) -C tools build -o $@ ./vulngate
+
+$(VULNDB_STAMP):
+	GOBIN=$(TOOLS_BIN) $(GO) install golang.org/x/vulndb/cmd/indexdb@$(VULNDB_VERSION)
+	@dir=$$($(GO) mod download -json golang.org/x/vulndb@$(VULNDB_VERSION) | sed -n 's/^\t"Dir": "\(.*\)",$$/\1/p'); \
+	if [ ! -d "$$dir/data/osv" ]; then echo "no data/osv in golang.org/x/vulndb@$(VULNDB_VERSION)"; exit 1; fi; \
+	rm -rf $(VULNDB) $(VULNDB).tmp; \
+	echo "indexdb -vulns $$dir/data/osv -out $(VULNDB)"; \
+	$(TOOLS_BIN)/indexdb -vulns "$$dir/data/osv" -out $(VULNDB).tmp; \
+	mv $(VULNDB).tmp $(VULNDB)
+	@touch $@
 
 lint: fmt-check vet
 
