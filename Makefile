@@ -7,6 +7,7 @@
 #   make reliability  issue #4's scenarios with 60 s windows, a 60 s fuzz; rewrites docs/RELIABILITY.md
 #   make bench      issue #5's benchmarks against the alternatives; rewrites docs/BENCHMARKS.md (~10 min)
 #   make demo       run scripts/demo.sh against bin/
+#   make lint       gofmt, go vet, golangci-lint and govulncheck (offline database) on every module
 
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -181,7 +182,7 @@ $(VULNDB_STAMP):
 	mv $(VULNDB).tmp $(VULNDB)
 	@touch $@
 
-lint: fmt-check vet
+lint: fmt-check vet golangci-lint govulncheck
 
 clean:
 	rm -rf bin build
