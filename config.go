@@ -3,8 +3,10 @@ package slackexporter // import "github.com/slackexporter/slackexporter"
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/url"
+	"strings"
 	"text/template"
 	"time"
 
@@ -14,6 +16,7 @@ import (
 	"go.opentelemetry.io/collector/config/configopaque"
 	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/config/configretry"
+	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
 
 	"github.com/slackexporter/slackexporter/internal/render"
@@ -147,6 +150,25 @@ func (c *Config) threadsEnabled() bool {
 	return c.Token != "" && (c.Threads.Enabled == nil || *c.Threads.Enabled)
 }
 
+// integerKeys are the integer settings. The decoder truncates a fraction
+// given for one (burst: 2.9 would load as 2); Unmarshal refuses it instead.
+var integerKeys = []string{"rate_limit::burst", "threads::max_tracked"}
+
+// Unmarshal loads conf into c, refusing a fraction where a whole number is
+// meant rather than letting the decoder silently truncate it.
+func (c *Config) Unmarshal(conf *confmap.Conf) error {
+	var errs []error
+	for _, key := range integerKeys {
+		if f, ok := conf.Get(key).(float64); ok && f != math.Trunc(f) {
+			errs = append(errs, fmt.Errorf("%s: %v is not a whole number", strings.ReplaceAll(key, confmap.KeyDelimiter, "."), f))
+		}
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	return conf.Unmarshal(c)
+}
+
 // Validate reports every mistake at once, each naming its key. It never
 // prints a token or a webhook URL.
 func (c *Config) Validate() error {
@@ -222,8 +244,8 @@ func (c *Config) Validate() error {
 			}
 		}
 	}
-	if c.RateLimit.PerSecond <= 0 {
-		add("rate_limit.per_second", "must be greater than 0")
+	if !positive(c.RateLimit.PerSecond) {
+		add("rate_limit.per_second", "must be greater than 0 and finite")
 	}
 	if c.RateLimit.Burst < 1 {
 		add("rate_limit.burst", "must be at least 1")
@@ -243,13 +265,19 @@ func (c *Config) Validate() error {
 	if c.Threads.MaxTracked < 1 {
 		add("threads.max_tracked", "must be at least 1")
 	}
-	if c.Threads.UpdatesPerMinute <= 0 {
-		add("threads.updates_per_minute", "must be greater than 0")
+	if !positive(c.Threads.UpdatesPerMinute) {
+		add("threads.updates_per_minute", "must be greater than 0 and finite")
 	}
-	if c.Timeout < 0 {
-		add("timeout", "must not be negative")
+	if c.Timeout <= 0 {
+		add("timeout", "must be greater than 0: it is what bounds each push and each call to Slack")
 	}
 	return errors.Join(errs...)
+}
+
+// positive refuses 0, negatives, NaN (which compares false with everything,
+// so it would pass a "<= 0" check) and infinity.
+func positive(f float64) bool {
+	return f > 0 && !math.IsInf(f, 1)
 }
 
 func checkAPIURL(raw string) error {

@@ -259,3 +259,41 @@ func TestAbuseOTTLRuntimeErrorDoesNotStopDelivery(t *testing.T) {
 		t.Fatal("ConsumeLogs did not return")
 	}
 }
+
+// Regression (issue #8, defect 7): values the decoder used to accept and
+// silently change (a fraction truncated to an integer), or that passed
+// validation and then removed every bound (NaN, infinity, a zero timeout).
+func TestAbuseValuesThatWouldSilentlyChangeOrUnboundAreRefused(t *testing.T) {
+	base := "token: " + abuseToken + "\nchannel: \"#alerts\"\n"
+	for name, tc := range map[string]struct{ yaml, key string }{
+		"fractional burst":               {base + "rate_limit:\n  burst: 2.9\n", "rate_limit.burst"},
+		"fractional max_tracked":         {base + "threads:\n  max_tracked: 10.5\n", "threads.max_tracked"},
+		"NaN per_second":                 {base + "rate_limit:\n  per_second: .nan\n", "rate_limit.per_second"},
+		"infinite per_second":            {base + "rate_limit:\n  per_second: .inf\n", "rate_limit.per_second"},
+		"negative infinite per_second":   {base + "rate_limit:\n  per_second: -.inf\n", "rate_limit.per_second"},
+		"NaN updates_per_minute":         {base + "threads:\n  updates_per_minute: .nan\n", "threads.updates_per_minute"},
+		"infinite updates_per_minute":    {base + "threads:\n  updates_per_minute: .inf\n", "threads.updates_per_minute"},
+		"zero timeout":                   {base + "timeout: 0s\n", "timeout"},
+		"fractional burst from a string": {base + "rate_limit:\n  burst: \"2.5\"\n", "rate_limit.burst"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			cfg, err := abuseLoad(t, tc.yaml)
+			if err == nil {
+				err = confmap.Validate(cfg)
+			}
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.key)
+			assert.NotContains(t, err.Error(), abuseToken)
+		})
+	}
+	for name, yaml := range map[string]string{
+		"whole burst written as a float": base + "rate_limit:\n  burst: 4.0\n",
+		"fractional per_second":          base + "rate_limit:\n  per_second: 0.5\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			cfg, err := abuseLoad(t, yaml)
+			require.NoError(t, err)
+			require.NoError(t, confmap.Validate(cfg))
+		})
+	}
+}

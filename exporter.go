@@ -2,6 +2,8 @@ package slackexporter // import "github.com/slackexporter/slackexporter"
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -49,6 +51,10 @@ type slackExporter struct {
 	stopQuiet     context.CancelFunc
 	quietDone     chan struct{}
 
+	// now is the clock of live messages (windows, quiet marks); tests
+	// move it forward.
+	now func() time.Time
+
 	defaultKey string
 	// destinations by key, built at start (HTTP clients need the host).
 	destinations map[string]*destination
@@ -75,7 +81,7 @@ func newSlackExporter(cfg *Config, set exporter.Settings) (*slackExporter, error
 		return nil, err
 	}
 	e := &slackExporter{
-		cfg: cfg, id: set.ID, settings: set.TelemetrySettings, logger: set.Logger, defaultKey: defaultDestinationKey(cfg),
+		cfg: cfg, id: set.ID, settings: set.TelemetrySettings, logger: set.Logger, defaultKey: defaultDestinationKey(cfg), now: time.Now,
 		groupOptions: group.Options{Mask: cfg.Grouping.Mask, By: cfg.Grouping.By, Hidden: selection.DestinationAttribute},
 	}
 	sel := selection.Config{
@@ -105,8 +111,10 @@ func newSlackExporter(cfg *Config, set exporter.Settings) (*slackExporter, error
 }
 
 // Destination keys travel with the queued records. A channel's key is its
-// name (and mention), so routes to one channel share it; a webhook's key
-// says which one it is without holding its URL (a secret) in the queue.
+// name (and mention), so routes to one channel share it. A webhook's key is
+// a hash of its URL: the queue never holds the URL (a secret), and a record
+// queued for one team's webhook can never reach another's because routes
+// were inserted or reordered before a restart.
 func channelKey(channel, mention string) string {
 	key := "channel:" + strings.TrimPrefix(channel, "#")
 	if m := normalizedMention(mention); m != "" {
@@ -119,14 +127,19 @@ func defaultDestinationKey(cfg *Config) string {
 	if cfg.Token != "" {
 		return channelKey(cfg.Channel, cfg.Mention)
 	}
-	return "webhook:default"
+	return webhookKey(string(cfg.WebhookURL))
 }
 
 func routeDestinationKey(i int, r RouteConfig) string {
 	if r.Channel != "" {
 		return channelKey(r.Channel, r.Mention)
 	}
-	return fmt.Sprintf("webhook:routes[%d]", i)
+	return webhookKey(string(r.WebhookURL))
+}
+
+func webhookKey(url string) string {
+	sum := sha256.Sum256([]byte(url))
+	return "webhook:" + hex.EncodeToString(sum[:12])
 }
 
 // normalizedMention is the markup of a mention Validate accepted.
@@ -265,7 +278,7 @@ func (e *slackExporter) postNew(ctx context.Context, b *batch, entries []*group.
 		ref, err := e.deliver(ctx, b.dest, m)
 		if err == nil {
 			if e.tracker != nil && b.dest.api != nil {
-				e.remember(e.tracker.Register(b.key, ref.ChannelID, ref.TS, time.Now(), m.Entries, m.FoldedRecords(), len(m.Folded)))
+				e.remember(e.tracker.Register(b.key, ref.ChannelID, ref.TS, e.now(), m.Entries, m.FoldedRecords(), len(m.Folded)))
 			}
 			continue
 		}
@@ -400,7 +413,7 @@ func (e *slackExporter) groupByDestination(ld plog.Logs) ([]*batch, int) {
 
 // deliver waits for the destination's next slot and posts one message.
 func (e *slackExporter) deliver(ctx context.Context, d *destination, m render.Message) (slackclient.Ref, error) {
-	if err := d.limiter.Wait(ctx); err != nil {
+	if err := d.limiter.Wait(ctx, slackclient.NoMaxWait, e.callTime()); err != nil {
 		return slackclient.Ref{}, err
 	}
 	ref, err := d.post(ctx, m.Text, m.Blocks)

@@ -378,6 +378,7 @@ func TestUnderPressureTheRestIsFoldedNotPostedOneByOne(t *testing.T) {
 	cfg := tokenConfig(srv)
 	cfg.Grouping.Mask = false
 	cfg.RateLimit = RateLimitConfig{PerSecond: 0.1, Burst: 1} // one post now, the next in 10s
+	cfg.Timeout = 2 * time.Second                             // as exporterhelper bounds the push below
 	tel := componenttest.NewTelemetry()
 	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
 	e := started(t, cfg, metadatatest.NewSettings(tel))

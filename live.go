@@ -33,7 +33,7 @@ type repeat struct {
 // cannot go out soon, are posted, one push at a time per destination, so
 // no two consumers post the same fingerprint.
 func (e *slackExporter) deliverThreaded(ctx context.Context, b *batch, out *outcome) {
-	now := time.Now()
+	now := e.now()
 	fresh, repeats := e.partition(b.key, b.entries.Entries(), now)
 	updated, overflow := e.updateLive(ctx, b.dest, repeats, now, out)
 	if len(fresh)+len(overflow) > 0 {
@@ -41,17 +41,39 @@ func (e *slackExporter) deliverThreaded(ctx context.Context, b *batch, out *outc
 		case b.dest.posting <- struct{}{}:
 			// Another consumer may have posted some of them meanwhile.
 			fresh, posted := e.partition(b.key, fresh, now)
-			_, more := e.updateLive(ctx, b.dest, posted, now, out)
-			overflow = append(overflow, more...)
-			if toPost := slices.Concat(fresh, overflow); len(toPost) > 0 {
+			overflowFresh, reposted := e.rehome(b.key, overflow, now)
+			_, more := e.updateLive(ctx, b.dest, slices.Concat(posted, reposted), now, out)
+			if toPost := slices.Concat(fresh, overflowFresh, entriesOf(more)); len(toPost) > 0 {
 				e.postNew(ctx, b, toPost, out)
 			}
 			<-b.dest.posting
 		case <-ctx.Done():
-			out.failed(b.dest, ctx.Err(), fresh, overflow)
+			out.failed(b.dest, ctx.Err(), fresh, entriesOf(overflow))
 		}
 	}
 	e.replySamples(ctx, b.dest, updated, now)
+}
+
+// rehome sorts out repeats whose update did not go out: a fingerprint that
+// another push has posted anew meanwhile updates that newer message; the
+// others are to be posted.
+func (e *slackExporter) rehome(dest string, failed []repeat, now time.Time) (fresh []*group.Entry, repeats []repeat) {
+	for _, r := range failed {
+		if m, l := e.tracker.Live(dest, r.entry.Fingerprint, now); m != nil && m != r.msg {
+			repeats = append(repeats, repeat{msg: m, line: l, entry: r.entry})
+		} else {
+			fresh = append(fresh, r.entry)
+		}
+	}
+	return fresh, repeats
+}
+
+func entriesOf(repeats []repeat) []*group.Entry {
+	out := make([]*group.Entry, len(repeats))
+	for i, r := range repeats {
+		out[i] = r.entry
+	}
+	return out
 }
 
 // partition splits entries into those with no live message in dest and
@@ -69,10 +91,10 @@ func (e *slackExporter) partition(dest string, entries []*group.Entry, now time.
 
 // updateLive adds the repeats' counts to their live messages, all at once,
 // and returns when Slack shows them: the repeats it updated, and those to
-// post as new messages instead: those whose message has no update slot within
-// updateWait (a storm touching more messages than the update budget
-// covers) or can no longer be updated. Other failures are retried.
-func (e *slackExporter) updateLive(ctx context.Context, d *destination, repeats []repeat, now time.Time, out *outcome) (updated []repeat, overflow []*group.Entry) {
+// post as new messages instead: those whose message has no update slot in
+// time (a storm touching more messages than the update budget covers) or
+// can no longer be updated. Other failures are retried.
+func (e *slackExporter) updateLive(ctx context.Context, d *destination, repeats []repeat, now time.Time, out *outcome) (updated, overflow []repeat) {
 	byMsg := map[*threads.Message][]repeat{}
 	for _, r := range repeats {
 		byMsg[r.msg] = append(byMsg[r.msg], r)
@@ -82,63 +104,76 @@ func (e *slackExporter) updateLive(ctx context.Context, d *destination, repeats 
 	for m, rs := range byMsg {
 		wg.Go(func() {
 			adds := make([]threads.Add, len(rs))
-			entries := make([]*group.Entry, len(rs))
 			records := 0
 			for i, r := range rs {
 				adds[i] = threads.Add{Line: r.line, Count: r.entry.Count, First: r.entry.First, Last: r.entry.Last, Seen: now}
-				entries[i] = r.entry
 				records += r.entry.Count
 			}
 			err := m.Update(ctx, adds, e.sendUpdate(d))
-			if err == nil {
+			switch {
+			case err == nil:
 				// These records reached Slack only as a higher count.
 				e.delivered(ctx, records, records)
 				e.remember(m)
 				mu.Lock()
 				updated = append(updated, rs...)
 				mu.Unlock()
-				return
-			}
-			var se *slackclient.Error
-			var wait *slackclient.WaitTooLongError
-			switch {
-			case errors.As(err, &se) && se.Class == slackclient.Permanent:
-				// Deleted, or too old to edit: its fingerprints start anew.
-				e.logger.Info("A live message can no longer be updated; its fingerprints are posted anew",
-					zap.String("destination", d.name), zap.String("slack_error", se.Code))
-				e.tracker.Forget(m)
-			case errors.As(err, &wait):
+			case e.updateFailed(d, m, err):
+				mu.Lock()
+				overflow = append(overflow, rs...)
+				mu.Unlock()
 			default:
-				out.failed(d, err, entries)
-				return
+				out.failed(d, err, entriesOf(rs))
 			}
-			mu.Lock()
-			overflow = append(overflow, entries...)
-			mu.Unlock()
 		})
 	}
 	wg.Wait()
 	return updated, overflow
 }
 
-// updateWait is how long a repeat waits for the update budget before it is
-// posted as a new message instead: half the push's timeout, so that a wait
-// leaves time for the call. Slack's budget (about 50 updates a minute)
-// cannot refresh more live messages than that; a storm of many
-// fingerprints would otherwise never drain.
-func (e *slackExporter) updateWait() time.Duration {
-	if e.cfg.Timeout > 0 {
-		return e.cfg.Timeout / 2
+// updateFailed says what a failed update of m means for the records it
+// carried: post them as a new message (true) when m can no longer be
+// updated, which forgets it, or when the update budget has no slot in time;
+// retry them (false) otherwise.
+func (e *slackExporter) updateFailed(d *destination, m *threads.Message, err error) (postAnew bool) {
+	var se *slackclient.Error
+	if errors.As(err, &se) && se.Class == slackclient.Permanent {
+		// Deleted, archived, or too old to edit: its fingerprints start
+		// anew, and nothing tries to update it again.
+		e.logger.Info("A live message can no longer be updated; its fingerprints are posted anew",
+			zap.String("destination", d.name), zap.String("slack_error", se.Code))
+		e.tracker.Forget(m)
+		return true
 	}
-	return defaultTimeout / 2
+	var wait *slackclient.WaitTooLongError
+	return errors.As(err, &wait)
+}
+
+// callTime is the part of the timeout kept for a call to Slack itself: a
+// post or an update takes a rate-limit slot only when at least this much
+// of its context is left, so that Slack does not act on a call whose
+// caller has given up (and whose retry would post it twice).
+func (e *slackExporter) callTime() time.Duration {
+	return e.cfg.Timeout / 2
+}
+
+// updateWait is how long a repeat waits for the update budget before it is
+// posted as a new message instead: the rest of the timeout, once the call's
+// share is kept. Slack's budget (about 50 updates a minute) cannot refresh
+// more live messages than that; a storm of many fingerprints would
+// otherwise never drain.
+func (e *slackExporter) updateWait() time.Duration {
+	return e.cfg.Timeout - e.callTime()
 }
 
 // sendUpdate is how a live message's new counts reach Slack: chat.update,
 // paced by the workspace's update budget.
 func (e *slackExporter) sendUpdate(d *destination) threads.SendFunc {
 	return func(ctx context.Context, m *threads.Message, view []*group.Entry) error {
-		if err := e.updateLimiter.WaitWithin(ctx, e.updateWait()); err != nil {
-			return err
+		if err := e.updateLimiter.Wait(ctx, e.updateWait(), e.callTime()); err != nil {
+			// No call was made: another push in the round may have the
+			// time this one lacks.
+			return fmt.Errorf("%w: %w", threads.ErrNotSent, err)
 		}
 		msg := d.layout.Live(view, m.Folded, m.FoldedGroups)
 		err := d.api.Update(ctx, slackclient.Ref{ChannelID: m.ChannelID, TS: m.TS}, msg.Text, msg.Blocks)
@@ -151,16 +186,17 @@ func (e *slackExporter) sendUpdate(d *destination) threads.SendFunc {
 
 // replySamples posts a sample of a repeating fingerprint in its thread, at
 // most every threads.reply_every, and only when the channel has a free
-// slot: a reply is a courtesy, its records are already counted.
+// slot: a reply is a courtesy, its records are already counted. It never
+// carries the destination's mention: that belongs to the top-level post.
 func (e *slackExporter) replySamples(ctx context.Context, d *destination, repeats []repeat, now time.Time) {
 	for _, r := range repeats {
 		if d.limiter.Available() < 1 || !e.tracker.ReplyDue(r.msg, r.line, now) {
 			continue
 		}
-		if err := d.limiter.Wait(ctx); err != nil {
-			return
+		if err := d.limiter.Wait(ctx, 0, e.callTime()); err != nil {
+			return // taken meanwhile: a reply never waits for a slot
 		}
-		msg := d.layout.Messages([]*group.Entry{r.entry}, 1)[0]
+		msg := d.layout.WithoutMention().Messages([]*group.Entry{r.entry}, 1)[0]
 		if _, err := d.api.Post(ctx, r.msg.ChannelID, r.msg.TS, msg.Text, msg.Blocks); err != nil {
 			e.apiError(ctx, d.limiter, err)
 			e.logger.Debug("A sample reply failed", zap.String("destination", d.name), zap.Error(err))
@@ -247,21 +283,29 @@ func (e *slackExporter) quietLoop(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case now := <-tick.C:
-			for _, m := range e.tracker.GoingQuiet(now) {
-				d := e.destinations[m.Dest]
-				if d == nil || d.api == nil {
-					continue
-				}
-				callCtx, cancel := context.WithTimeout(ctx, max(e.cfg.Timeout, time.Second))
-				err := m.Update(callCtx, e.tracker.QuietMarks(m, now), e.sendUpdate(d))
-				cancel()
-				if err != nil {
-					e.logger.Debug("Could not mark a fingerprint quiet; will try again", zap.String("destination", d.name), zap.Error(err))
-					continue
-				}
-				e.remember(m)
-			}
+		case <-tick.C:
+			e.markQuiet(ctx, e.now())
 		}
+	}
+}
+
+// markQuiet marks the lines that have gone quiet by now. A message that can
+// no longer be updated is forgotten; other failures are tried again at the
+// next tick.
+func (e *slackExporter) markQuiet(ctx context.Context, now time.Time) {
+	for _, m := range e.tracker.GoingQuiet(now) {
+		d := e.destinations[m.Dest]
+		if d == nil || d.api == nil {
+			continue
+		}
+		callCtx, cancel := context.WithTimeout(ctx, e.cfg.Timeout)
+		err := m.Update(callCtx, e.tracker.QuietMarks(m, now), e.sendUpdate(d))
+		cancel()
+		if err != nil {
+			e.updateFailed(d, m, err)
+			e.logger.Debug("Could not mark a fingerprint quiet", zap.String("destination", d.name), zap.Error(err))
+			continue
+		}
+		e.remember(m)
 	}
 }

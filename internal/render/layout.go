@@ -24,6 +24,14 @@ type Layout struct {
 	Title, Text, Link *template.Template
 }
 
+// WithoutMention is l for messages that must not ping anyone again: thread
+// replies.
+func (l *Layout) WithoutMention() *Layout {
+	out := *l
+	out.Mention = ""
+	return &out
+}
+
 // defaultLayout renders with no mention and no templates.
 var defaultLayout Layout
 

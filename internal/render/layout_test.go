@@ -1,6 +1,7 @@
 package render
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -93,5 +94,27 @@ func TestNormalizeMention(t *testing.T) {
 	for _, bad := range []string{"", "@oncall", "<!subteam^U1>", "C0123", "u0123", "<@U1> <!channel>", "<!here|x>"} {
 		_, err := NormalizeMention(bad)
 		assert.Error(t, err, bad)
+	}
+}
+
+// Regression (issue #8, defect 1): the mention block must be reserved when
+// a page is closed, or a page of short entries reaches 51 blocks and Slack
+// refuses the whole message with invalid_blocks.
+func TestMentionNeverPushesAMessageOverTheBlockLimit(t *testing.T) {
+	for _, mention := range []string{"", "<!here>", "<!subteam^S0ONCALL>"} {
+		l := &Layout{Mention: mention}
+		var entries []*group.Entry
+		for i := 0; i < 30; i++ {
+			entries = append(entries, entry("checkout", fmt.Sprintf("distinct error %c", 'a'+i), 1))
+		}
+		for _, maxMessages := range []int{1, 2, 30} {
+			msgs := l.Messages(entries, maxMessages)
+			records := 0
+			for _, m := range msgs {
+				requireWithinLimits(t, m)
+				records += m.Records()
+			}
+			assert.Equal(t, 30, records, "mention %q, %d messages: every record shown or folded", mention, maxMessages)
+		}
 	}
 }

@@ -69,14 +69,15 @@ type page struct {
 // paginate packs entries into at most maxPages pages and returns the
 // entries left over, unrendered: they are only counted. A page closes only
 // when the next entry would break the block count or the size budget; every
-// page keeps room for a header and a fold line.
+// page keeps room for the frame compose puts around it.
 func (l *Layout) paginate(entries []*group.Entry, maxPages int) (pages []page, rest []*group.Entry) {
 	var cur page
 	size := 0
+	frameBlocks, frameSize := l.frame()
 	for i, e := range entries {
 		blocks := l.entryBlocks(e)
 		n := jsonSize(blocks) + liveReserve
-		if len(cur.entries) > 0 && (len(cur.blocks)+len(blocks)+2 > maxBlocks || size+n > maxBlocksJSON-headerBudget-foldBudget) {
+		if len(cur.entries) > 0 && (len(cur.blocks)+len(blocks)+frameBlocks > maxBlocks || size+n > maxBlocksJSON-frameSize) {
 			pages = append(pages, cur)
 			if len(pages) == maxPages {
 				return pages, entries[i:]
@@ -104,6 +105,27 @@ const (
 	liveReserve = 80
 )
 
+// frame is what every message adds around its entries, at most: the
+// header, the mention block when one is configured, and the fold line, in
+// blocks and in characters of JSON.
+func (l *Layout) frame() (blocks, size int) {
+	blocks, size = 2, headerBudget+foldBudget
+	if m := l.mentionBlock(); m != nil {
+		blocks++
+		size += jsonSize([]slack.Block{m})
+	}
+	return blocks, size
+}
+
+// mentionBlock is the configured mention as a block, or nil. It is not
+// verbatim: Slack must parse this one on purpose.
+func (l *Layout) mentionBlock() slack.Block {
+	if l.Mention == "" {
+		return nil
+	}
+	return slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, l.Mention, false, false), nil, nil)
+}
+
 func (l *Layout) finish(entries []*group.Entry, blocks []slack.Block, folded []*group.Entry) Message {
 	m := l.compose(entries, blocks, count(folded), len(folded))
 	m.Entries, m.Folded = entries, folded
@@ -115,9 +137,8 @@ func (l *Layout) finish(entries []*group.Entry, blocks []slack.Block, folded []*
 func (l *Layout) compose(entries []*group.Entry, blocks []slack.Block, folded, foldedGroups int) Message {
 	var m Message
 	m.Blocks = []slack.Block{l.header(entries, folded)}
-	if l.Mention != "" {
-		// Not verbatim: Slack must parse this one on purpose.
-		m.Blocks = append(m.Blocks, slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, l.Mention, false, false), nil, nil))
+	if mention := l.mentionBlock(); mention != nil {
+		m.Blocks = append(m.Blocks, mention)
 	}
 	m.Blocks = append(m.Blocks, blocks...)
 	if foldedGroups > 0 {

@@ -113,8 +113,12 @@ func classifyCode(code string, retryAfter time.Duration) *Error {
 }
 
 // classifyStatus classifies an HTTP answer; code is Slack's error string
-// from the body when there is one.
+// from the body when there is one. A throttle or transient code wins over
+// the status: a "rate_limited" body is a wait, whatever status carries it.
 func classifyStatus(status int, code string, retryAfter time.Duration) *Error {
+	if throttleCodes[code] || transientCodes[code] {
+		return classifyCode(code, retryAfter)
+	}
 	if code == "" {
 		code = "http_" + strconv.Itoa(status)
 	}

@@ -3,19 +3,31 @@ package slackclient
 import (
 	"context"
 	"fmt"
+	"math"
 	"sync"
 	"time"
-
-	"golang.org/x/time/rate"
 )
 
 // Limiter paces the posts to one destination. Every queue consumer posting
 // there shares it, so together they stay within Slack's per-channel rate,
 // and a 429's Retry-After pauses all of them.
+//
+// It is GCRA, the virtual-scheduling form of a token bucket, rather than
+// golang.org/x/time/rate: after a Retry-After the posts must resume at the
+// rate from the pause's end, and rate.Limiter refills its whole burst during
+// the pause and lets it go at once, into the limit Slack just enforced.
 type Limiter struct {
-	mu          sync.Mutex
-	bucket      *rate.Limiter
-	pausedUntil time.Time
+	interval  time.Duration // between two posts at the paced rate
+	tolerance time.Duration // how far ahead of that pace a burst may run
+	burst     int
+
+	mu sync.Mutex
+	// tat is when the next post would be due if posts had always gone out
+	// exactly at the pace; a post may go out tolerance before it.
+	tat time.Time
+	// pauses counts Retry-After pauses, so a caller that slept through one
+	// takes a new slot.
+	pauses int
 }
 
 // headroom paces a little under the configured rate: a slot is taken when
@@ -23,10 +35,27 @@ type Limiter struct {
 // together than they left.
 const headroom = 0.98
 
+// maxSpan bounds intervals and tolerances so that extreme rates or bursts
+// cannot overflow time arithmetic.
+const maxSpan = 100 * 365 * 24 * time.Hour
+
+// NoMaxWait is Wait's maxWait for a caller that can wait as long as its
+// context allows.
+const NoMaxWait = time.Duration(math.MaxInt64)
+
 // NewLimiter allows (a little under) perSecond posts on average, burst at
 // once.
 func NewLimiter(perSecond float64, burst int) *Limiter {
-	return &Limiter{bucket: rate.NewLimiter(rate.Limit(perSecond*headroom), burst)}
+	burst = max(burst, 1)
+	interval := maxSpan
+	if seconds := 1 / (perSecond * headroom); seconds*float64(time.Second) < float64(maxSpan) {
+		interval = time.Duration(seconds * float64(time.Second))
+	}
+	tolerance := maxSpan
+	if interval == 0 || int64(burst-1) < int64(maxSpan/interval) {
+		tolerance = time.Duration(burst-1) * interval
+	}
+	return &Limiter{interval: interval, tolerance: tolerance, burst: burst}
 }
 
 // WaitTooLongError says the next slot is further away than the caller can
@@ -40,36 +69,47 @@ func (e *WaitTooLongError) Error() string {
 	return fmt.Sprintf("next slot in %s, later than the caller can wait", e.Delay.Round(time.Millisecond))
 }
 
-// Wait blocks until a post may go out. When that is later than ctx's
-// deadline it returns a *WaitTooLongError at once and spends nothing.
-func (l *Limiter) Wait(ctx context.Context) error {
-	return l.WaitWithin(ctx, -1)
-}
-
-// WaitWithin is Wait that also refuses, at once, a wait longer than within
-// (when within is not negative).
-func (l *Limiter) WaitWithin(ctx context.Context, within time.Duration) error {
-	now := time.Now()
-	l.mu.Lock()
-	r := l.bucket.ReserveN(now, 1)
-	delay := max(r.DelayFrom(now), l.pausedUntil.Sub(now))
-	l.mu.Unlock()
-	deadline, hasDeadline := ctx.Deadline()
-	if (hasDeadline && now.Add(delay).After(deadline)) || (within >= 0 && delay > within) {
-		r.CancelAt(now)
-		return &WaitTooLongError{Delay: delay}
-	}
-	if delay <= 0 {
-		return nil
-	}
-	t := time.NewTimer(delay)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		r.Cancel()
-		return ctx.Err()
+// Wait blocks until a post may go out. It refuses at once, spending
+// nothing, with a *WaitTooLongError, a slot more than maxWait away or one
+// that would leave less than callTime before ctx's deadline: a call started
+// too close to it can reach Slack and be posted after the caller gave up,
+// and its retry would post it twice. A Retry-After that arrives while a
+// caller waits moves its slot past the pause.
+func (l *Limiter) Wait(ctx context.Context, maxWait, callTime time.Duration) error {
+	start := time.Now()
+	for {
+		now := time.Now()
+		l.mu.Lock()
+		slot := later(now, l.tat.Add(-l.tolerance))
+		if deadline, ok := ctx.Deadline(); slot.Sub(start) > maxWait || (ok && slot.Add(callTime).After(deadline)) {
+			l.mu.Unlock()
+			return &WaitTooLongError{Delay: slot.Sub(now)}
+		}
+		before := l.tat
+		l.tat = later(l.tat, slot).Add(l.interval)
+		mine, pauses := l.tat, l.pauses
+		l.mu.Unlock()
+		if !slot.After(now) {
+			return nil
+		}
+		t := time.NewTimer(slot.Sub(now))
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			l.mu.Lock()
+			if l.tat.Equal(mine) { // nobody took a later slot: give ours back
+				l.tat = before
+			}
+			l.mu.Unlock()
+			return ctx.Err()
+		}
+		l.mu.Lock()
+		paused := l.pauses != pauses
+		l.mu.Unlock()
+		if !paused {
+			return nil
+		}
 	}
 }
 
@@ -78,17 +118,29 @@ func (l *Limiter) Available() int {
 	now := time.Now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if now.Before(l.pausedUntil) {
+	ahead := now.Sub(l.tat.Add(-l.tolerance)) // past the earliest next slot
+	switch {
+	case ahead < 0:
 		return 0
+	case l.interval == 0 || !l.tat.After(now):
+		return l.burst
 	}
-	return int(l.bucket.TokensAt(now))
+	return min(l.burst, int(ahead/l.interval)+1)
 }
 
 // Pause stops every post to this destination for d (Slack's Retry-After).
+// The next post may go out when it ends, and the ones after it at the pace:
+// no burst right after Slack said to slow down.
 func (l *Limiter) Pause(d time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if until := time.Now().Add(d); until.After(l.pausedUntil) {
-		l.pausedUntil = until
+	l.tat = later(l.tat, time.Now().Add(d).Add(l.tolerance))
+	l.pauses++
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
 	}
+	return a
 }

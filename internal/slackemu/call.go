@@ -41,6 +41,9 @@ type call struct {
 	params      map[string]string // every other field, so tests can assert on them
 
 	bad *reply // the request could not be parsed; answered after faults
+
+	logged   int  // its index in Server.calls
+	injected bool // answered by a fault, not by the method
 }
 
 func (c *call) webhook() bool { return c.kind == kindWebhook }

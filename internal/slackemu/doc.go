@@ -24,8 +24,12 @@
 //	GET    /_emu/health                       200 "ok"
 //	GET    /_emu/messages[?channel=&format=text]  {"messages":[...]} or a readable rendering
 //	POST   /_emu/reset                        forget messages, faults, stats, rate state
-//	POST   /_emu/faults                       {"target","mode","status","error","body","retry_after","latency","count","for"}
+//	POST   /_emu/faults                       {"target","method","mode","status","error","body","retry_after","latency","count","for"}
 //	GET    /_emu/faults                       {"faults":[...]} in force
 //	DELETE /_emu/faults[?target=]             end all faults, or one
 //	GET    /_emu/stats                        {"destinations":{dest:{requests,accepted,throttled,errors}},"totals":{...}}
+//	GET    /_emu/calls                        {"calls":[{method,dest,thread_ts,at,status,error,retry_after,injected}]}
+//
+// Each message carries its history: every version Slack showed, in the
+// order posts and updates were applied.
 package slackemu

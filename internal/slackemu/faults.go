@@ -19,6 +19,10 @@ const (
 	FaultHang      FaultMode = "hang"      // no answer until the fault ends or the client leaves
 	FaultSlow      FaultMode = "slow"      // wait Latency, then handle normally
 	FaultDrop      FaultMode = "drop"      // close the connection without an answer
+	// FaultLate handles the call (a post is stored, an update applied),
+	// then holds the answer for Latency: Slack acted, but a client that
+	// gives up first never learns it.
+	FaultLate FaultMode = "late"
 )
 
 // Fault makes the emulator misbehave for one destination or all ("*").
@@ -27,7 +31,10 @@ type Fault struct {
 	// Target is "#alerts" (or "alerts", or a channel id), "webhook/T1/B1"
 	// (a full webhook URL is accepted and trimmed), or "*". When several
 	// faults match, the exact target wins over "*".
-	Target     string
+	Target string
+	// Method limits the fault to one method: chat.postMessage, chat.update
+	// or webhook ("" = every method).
+	Method     string
 	Mode       FaultMode
 	Status     int    // FaultStatus: the status (default 503); FaultError: overrides the status
 	Error      string // FaultError: the Slack error string
@@ -41,6 +48,7 @@ type Fault struct {
 // faultJSON is Fault on the wire, with durations as Go duration strings ("2s").
 type faultJSON struct {
 	Target     string    `json:"target"`
+	Method     string    `json:"method,omitempty"`
 	Mode       FaultMode `json:"mode"`
 	Status     int       `json:"status,omitempty"`
 	Error      string    `json:"error,omitempty"`
@@ -53,7 +61,7 @@ type faultJSON struct {
 
 // MarshalJSON writes the control API's form.
 func (f Fault) MarshalJSON() ([]byte, error) {
-	w := faultJSON{f.Target, f.Mode, f.Status, f.Error, f.Body, f.RetryAfter, "", f.Count, ""}
+	w := faultJSON{f.Target, f.Method, f.Mode, f.Status, f.Error, f.Body, f.RetryAfter, "", f.Count, ""}
 	if f.Latency > 0 {
 		w.Latency = f.Latency.String()
 	}
@@ -69,7 +77,7 @@ func (f *Fault) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	*f = Fault{Target: w.Target, Mode: w.Mode, Status: w.Status, Error: w.Error, Body: w.Body, RetryAfter: w.RetryAfter, Count: w.Count}
+	*f = Fault{Target: w.Target, Method: w.Method, Mode: w.Mode, Status: w.Status, Error: w.Error, Body: w.Body, RetryAfter: w.RetryAfter, Count: w.Count}
 	var err error
 	if f.Latency, err = parseDuration("latency", w.Latency); err != nil {
 		return err
@@ -108,13 +116,18 @@ func (f *Fault) normalize(defaultRetryAfter int) error {
 		if f.RetryAfter <= 0 {
 			f.RetryAfter = defaultRetryAfter
 		}
-	case FaultSlow:
+	case FaultSlow, FaultLate:
 		if f.Latency <= 0 {
-			return errors.New(`mode "slow" needs "latency", e.g. "2s"`)
+			return fmt.Errorf(`mode %q needs "latency", e.g. "2s"`, f.Mode)
 		}
 	case FaultHang, FaultDrop:
 	default:
-		return fmt.Errorf("unknown mode %q (want status, error, ratelimit, hang, slow or drop)", f.Mode)
+		return fmt.Errorf("unknown mode %q (want status, error, ratelimit, hang, slow, late or drop)", f.Mode)
+	}
+	switch f.Method {
+	case "", "chat.postMessage", "chat.update", "webhook":
+	default:
+		return fmt.Errorf("unknown method %q (want chat.postMessage, chat.update or webhook)", f.Method)
 	}
 	if f.Status != 0 && (f.Status < 100 || f.Status > 599) {
 		return fmt.Errorf("status %d is not an HTTP status", f.Status)
@@ -245,7 +258,7 @@ func (s *Server) takeFault(c *call) *activeFault {
 	now := time.Now()
 	for _, key := range []string{c.dest, c.channelID, "*"} {
 		af := s.faults[key]
-		if key == "" || af == nil {
+		if key == "" || af == nil || (af.Method != "" && af.Method != c.method) {
 			continue
 		}
 		if !af.until.IsZero() && !now.Before(af.until) {
@@ -268,6 +281,8 @@ func (s *Server) takeFault(c *call) *activeFault {
 // (or abandoned). Slow faults, and hangs that end, go on to normal handling.
 func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, c *call, af *activeFault) bool {
 	switch af.Mode {
+	case FaultLate:
+		return false // handled as usual, answered late by serveSlack
 	case FaultSlow, FaultHang:
 		delay, release := af.Latency, af.done
 		if af.Mode == FaultSlow {
@@ -275,6 +290,7 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, c *call, af 
 		}
 		switch s.wait(r.Context(), delay, release) {
 		case clientGone:
+			c.injected = true
 			s.abandon(c, "client_gone")
 			return true
 		case shuttingDown:
@@ -283,22 +299,26 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, c *call, af 
 		}
 		return false
 	case FaultDrop:
+		c.injected = true
 		s.abandon(c, "connection_dropped")
 		dropConnection(w)
 		return true
 	case FaultStatus:
+		c.injected = true
 		rep := c.status(af.Status, af.Body)
 		if af.RetryAfter > 0 {
 			rep.retryAfter = af.RetryAfter
 		}
 		s.send(w, c, rep)
 	case FaultError:
+		c.injected = true
 		rep := c.errorReply(af.Error)
 		if af.Status != 0 {
 			rep.status = af.Status
 		}
 		s.send(w, c, rep)
 	case FaultRateLimit:
+		c.injected = true
 		s.send(w, c, c.throttle(af.RetryAfter))
 	}
 	return true

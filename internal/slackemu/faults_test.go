@@ -227,3 +227,74 @@ func TestSetFaultRejectsMistakes(t *testing.T) {
 		}
 	}
 }
+
+func TestFaultLateActsThenAnswersLate(t *testing.T) {
+	emu, base := newEmu(t, Options{})
+	mustFault(t, emu, Fault{Target: "#alerts", Mode: FaultLate, Latency: 300 * time.Millisecond})
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, _, err := apiClient(base, DefaultToken).PostMessageContext(ctx, "#alerts", slack.MsgOptionText("x", false))
+	if err == nil {
+		t.Fatal("the client should have given up before the answer")
+	}
+	if n := len(emu.Messages()); n != 1 {
+		t.Fatalf("stored %d messages, want 1: Slack acted although the client never learnt it", n)
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		calls := emu.Calls()
+		if len(calls) == 1 && calls[0].Status == 0 && calls[0].Error != "" {
+			if !strings.HasPrefix(calls[0].Error, "client_gone") || calls[0].Injected {
+				t.Errorf("call = %+v", calls[0])
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("calls = %+v", calls)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := (&Fault{Mode: FaultLate}).normalize(1); err == nil {
+		t.Error("late without latency accepted")
+	}
+}
+
+func TestFaultForOneMethodOnly(t *testing.T) {
+	emu, base := newEmu(t, Options{})
+	api := apiClient(base, DefaultToken)
+	mustFault(t, emu, Fault{Target: "#alerts", Method: "chat.update", Mode: FaultError, Error: "message_not_found"})
+	ch, ts, err := api.PostMessage("#alerts", slack.MsgOptionText("x", false))
+	if err != nil {
+		t.Fatalf("a post is not an update: %v", err)
+	}
+	_, _, _, err = api.UpdateMessage(ch, ts, slack.MsgOptionText("y", false))
+	assertSlackError(t, err, "message_not_found")
+	calls := emu.Calls()
+	if len(calls) != 2 || calls[0].Injected || !calls[1].Injected || calls[1].Error != "message_not_found" {
+		t.Errorf("calls = %+v", calls)
+	}
+	if err := emu.SetFault(Fault{Target: "*", Method: "chat.delete", Mode: FaultHang}); err == nil {
+		t.Error("unknown method accepted")
+	}
+}
+
+func TestHistoryKeepsEveryVersionInOrder(t *testing.T) {
+	emu, base := newEmu(t, Options{})
+	api := apiClient(base, DefaultToken)
+	ch, ts, err := api.PostMessage("#alerts", slack.MsgOptionText("v1", false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := api.PostMessage("#other", slack.MsgOptionText("w1", false)); err != nil {
+		t.Fatal(err)
+	}
+	for _, text := range []string{"v2", "v3"} {
+		if _, _, _, err := api.UpdateMessage(ch, ts, slack.MsgOptionText(text, false)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h := emu.Messages()[0].History
+	if len(h) != 3 || h[0].Text != "v1" || h[2].Text != "v3" || h[0].Seq != 1 || h[1].Seq != 3 || h[2].Seq != 4 {
+		t.Errorf("history = %+v", h)
+	}
+}

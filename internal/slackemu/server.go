@@ -44,7 +44,9 @@ type Server struct {
 	channels map[string]string // channel id → "#name"
 	msgs     []Message
 	seq      int
-	lastTS   int64 // microseconds of the last ts handed out, so ts never repeats
+	versions int    // versions applied, across messages
+	calls    []Call // every Slack call, in arrival order
+	lastTS   int64  // microseconds of the last ts handed out, so ts never repeats
 	faults   map[string]*activeFault
 	spent    []*activeFault // count used up, but requests they hold still wait
 	stats    map[string]*DestStats
@@ -107,6 +109,7 @@ func (s *Server) Reset() {
 func (s *Server) resetLocked() {
 	s.msgs = nil
 	s.seq = 0
+	s.calls = nil
 	s.faults = map[string]*activeFault{}
 	s.spent = nil
 	s.stats = map[string]*DestStats{}
@@ -128,14 +131,25 @@ func (s *Server) serveSlack(w http.ResponseWriter, r *http.Request, c *call, met
 		s.send(w, c, c.status(http.StatusServiceUnavailable, ""))
 		return
 	}
-	if f := s.takeFault(c); f != nil && s.applyFault(w, r, c, f) {
+	f := s.takeFault(c)
+	if f != nil && s.applyFault(w, r, c, f) {
 		return
 	}
+	var rep reply
 	if c.bad != nil {
-		s.send(w, c, *c.bad)
-		return
+		rep = *c.bad
+	} else {
+		rep = method(c)
 	}
-	s.send(w, c, method(c))
+	if f != nil && f.Mode == FaultLate {
+		// Slack has acted; its answer is late, perhaps later than the
+		// client waits.
+		if s.wait(r.Context(), f.Latency, nil) == clientGone {
+			s.abandon(c, "client_gone after "+rep.summary())
+			return
+		}
+	}
+	s.send(w, c, rep)
 }
 
 type waitResult int
@@ -171,7 +185,7 @@ func (s *Server) wait(ctx context.Context, d time.Duration, release <-chan struc
 
 // send writes a reply, counts it and logs it: the one place all three happen.
 func (s *Server) send(w http.ResponseWriter, c *call, rep reply) {
-	s.countOutcome(c, rep.status, rep.errCode)
+	s.countOutcome(c, rep.status, rep.errCode, rep.retryAfter)
 	if rep.retryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(rep.retryAfter))
 	}
@@ -183,7 +197,7 @@ func (s *Server) send(w http.ResponseWriter, c *call, rep reply) {
 
 // abandon records a call that got no answer (client left, connection dropped).
 func (s *Server) abandon(c *call, why string) {
-	s.countOutcome(c, 0, why)
+	s.countOutcome(c, 0, why, 0)
 	s.logCall(c, 0, why)
 }
 

@@ -1,6 +1,33 @@
 package slackemu
 
-import "net/http"
+import (
+	"net/http"
+	"slices"
+	"time"
+)
+
+// Call is one Slack call as the emulator saw it: when it arrived and how it
+// was answered. Tests check pacing and Retry-After against it.
+type Call struct {
+	Method   string    `json:"method"` // chat.postMessage, chat.update, auth.test, webhook
+	Dest     string    `json:"dest"`   // "#name", "webhook/T/B", or "-"
+	ThreadTS string    `json:"thread_ts,omitempty"`
+	At       time.Time `json:"at"`     // arrival
+	Status   int       `json:"status"` // 0 while unanswered, or when never answered
+	// Error is Slack's error (or http_NNN, client_gone, connection_dropped);
+	// "" when accepted.
+	Error      string `json:"error,omitempty"`
+	RetryAfter int    `json:"retry_after,omitempty"`
+	// Injected says a fault answered the call, not Slack's rules.
+	Injected bool `json:"injected,omitempty"`
+}
+
+// Calls returns every Slack call since the last reset, in arrival order.
+func (s *Server) Calls() []Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.calls)
+}
 
 // DestStats counts what one destination — or all of them — was asked and answered.
 type DestStats struct {
@@ -40,12 +67,18 @@ func (s *Server) countRequest(c *call) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.destStatsLocked(c).Requests++
+	c.logged = len(s.calls)
+	s.calls = append(s.calls, Call{Method: c.method, Dest: statsKey(c), ThreadTS: c.threadTS, At: time.Now()})
 }
 
 // countOutcome counts how a call ended: a 429, an error, or accepted.
-func (s *Server) countOutcome(c *call, status int, errCode string) {
+func (s *Server) countOutcome(c *call, status int, errCode string, retryAfter int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if c.logged < len(s.calls) { // not reset meanwhile
+		lc := &s.calls[c.logged]
+		lc.Status, lc.Error, lc.RetryAfter, lc.Injected = status, errCode, retryAfter, c.injected
+	}
 	d := s.destStatsLocked(c)
 	switch {
 	case status == http.StatusTooManyRequests:

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"strings"
 	"time"
 )
@@ -27,6 +28,18 @@ type Message struct {
 	Updates    int               `json:"updates"` // chat.update calls applied
 	ReceivedAt time.Time         `json:"received_at"`
 	UpdatedAt  time.Time         `json:"updated_at"` // zero until updated
+	// History is every version Slack showed, the post first, then each
+	// update in the order they were applied.
+	History []Version `json:"history,omitempty"`
+}
+
+// Version is what a message showed from one post or update on.
+type Version struct {
+	// Seq orders versions across all messages: a version with a lower Seq
+	// was applied first.
+	Seq    int             `json:"seq"`
+	Text   string          `json:"text"`
+	Blocks json.RawMessage `json:"blocks"`
 }
 
 // messageJSON is Message on the wire: times as RFC 3339 strings, "" when unset.
@@ -83,7 +96,16 @@ func (s *Server) Messages() []Message {
 func cloneMessages(msgs []Message) []Message {
 	out := make([]Message, len(msgs))
 	copy(out, msgs)
+	for i := range out {
+		out[i].History = slices.Clone(out[i].History)
+	}
 	return out
+}
+
+// versionLocked is the next version of a message.
+func (s *Server) versionLocked(text string, blocks json.RawMessage) Version {
+	s.versions++
+	return Version{Seq: s.versions, Text: text, Blocks: blocks}
 }
 
 // channelName folds "#alerts", "alerts" and "Alerts" into one channel, "#alerts".
@@ -164,6 +186,7 @@ func (s *Server) storeLocked(c *call, blocks json.RawMessage) Message {
 		Blocks:     blocks,
 		Params:     c.params,
 		ReceivedAt: now,
+		History:    []Version{s.versionLocked(c.text, blocks)},
 	}
 	if c.webhook() {
 		m.Via = "webhook"

@@ -116,6 +116,7 @@ func (s *Server) updateMessage(c *call) reply {
 	}
 	m.Updates++
 	m.UpdatedAt = time.Now()
+	m.History = append(m.History, s.versionLocked(m.Text, m.Blocks))
 	rep := apiOK(map[string]any{"channel": m.ChannelID, "ts": m.TS, "text": m.Text, "message": wireMessage(*m)})
 	rep.note = "ts=" + m.TS
 	return rep

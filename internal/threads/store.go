@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -44,9 +46,16 @@ type storedLine struct {
 
 func messageKey(m *Message) string { return "msg\x00" + m.Dest + "\x00" + m.TS }
 
-// Save writes m as it is now.
+// Save writes m as it is now, unless the tracker has forgotten it: a save
+// racing with the eviction that deleted m must not bring it back.
 func (s *Store) Save(ctx context.Context, m *Message) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	m.mu.Lock()
+	if m.forgotten {
+		m.mu.Unlock()
+		return nil
+	}
 	sm := storedMessage{Dest: m.Dest, ChannelID: m.ChannelID, TS: m.TS, PostedAt: m.PostedAt, Folded: m.Folded, FoldedGroups: m.FoldedGroups}
 	for _, l := range m.lines {
 		sm.Lines = append(sm.Lines, storedLine{Entry: l.Entry, LastSeen: l.LastSeen, LastReply: l.LastReply, Quiet: l.Quiet})
@@ -58,8 +67,6 @@ func (s *Store) Save(ctx context.Context, m *Message) error {
 	}
 	k := messageKey(m)
 	ops := []*storage.Operation{storage.SetOperation(k, value)}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if !s.keys[k] {
 		s.keys[k] = true
 		index, err := s.indexLocked()
@@ -88,11 +95,7 @@ func (s *Store) Delete(ctx context.Context, m *Message) error {
 }
 
 func (s *Store) indexLocked() ([]byte, error) {
-	keys := make([]string, 0, len(s.keys))
-	for k := range s.keys {
-		keys = append(keys, k)
-	}
-	return json.Marshal(keys)
+	return json.Marshal(slices.Sorted(maps.Keys(s.keys)))
 }
 
 // Load reads every saved message.

@@ -33,6 +33,7 @@ type Line struct {
 	LastSeen  time.Time // when a push last carried this fingerprint
 	LastReply time.Time // when its last sample reply (or the parent) went out
 	Quiet     bool      // Slack shows it as quiet
+	adds      int       // adds of records applied (see Add.adds)
 }
 
 // Message is a posted Slack message whose counters stay live.
@@ -44,21 +45,23 @@ type Message struct {
 	// Folded are the records and groups its fold line counts.
 	Folded, FoldedGroups int
 
-	mu      sync.Mutex
-	lines   []*Line
-	pending *round
-	slot    chan struct{} // held by the push sending this message's update
-	elem    *list.Element // in Tracker.lru
+	mu        sync.Mutex
+	lines     []*Line
+	pending   *round
+	forgotten bool          // dropped by the tracker: never saved again
+	slot      chan struct{} // held by the push sending this message's update
+	elem      *list.Element // in Tracker.lru
 }
 
 // Tracker holds the live messages of every destination.
 type Tracker struct {
 	cfg Config
 
-	mu     sync.Mutex
+	mu sync.Mutex
+	// byKey names, for each fingerprint of a destination, the message
+	// whose counter it updates: the newest one showing it.
 	byKey  map[string]*Message // dest + fingerprint → message
 	lru    *list.List          // of *Message, most recently active first
-	lines  int
 	onDrop func(*Message)
 }
 
@@ -101,22 +104,21 @@ func (t *Tracker) Register(dest, channelID, ts string, now time.Time, entries []
 	return m
 }
 
-// add indexes m and enforces the bound.
+// add indexes m and enforces the bound. A fingerprint moves to m unless a
+// newer message already shows it (restored from storage in any order): the
+// older message keeps its line for display but no longer receives counts,
+// nor a quiet mark.
 func (t *Tracker) add(m *Message) {
 	t.mu.Lock()
 	var dropped []*Message
 	m.elem = t.lru.PushFront(m)
 	for _, l := range m.lines {
 		k := key(m.Dest, l.Entry.Fingerprint)
-		if old := t.byKey[k]; old != nil && old != m {
-			// The fingerprint now lives in m; the old message keeps its
-			// line for display but no longer receives its counts.
-			t.lines--
+		if old := t.byKey[k]; old == nil || !newer(old, m) {
+			t.byKey[k] = m
 		}
-		t.byKey[k] = m
-		t.lines++
 	}
-	for t.lines > t.cfg.MaxTracked && t.lru.Len() > 1 {
+	for len(t.byKey) > t.cfg.MaxTracked && t.lru.Len() > 1 {
 		oldest := t.lru.Back().Value.(*Message)
 		t.removeLocked(oldest)
 		dropped = append(dropped, oldest)
@@ -125,14 +127,29 @@ func (t *Tracker) add(m *Message) {
 	t.dropped(dropped)
 }
 
+// newer reports whether a was posted after b.
+func newer(a, b *Message) bool {
+	if !a.PostedAt.Equal(b.PostedAt) {
+		return a.PostedAt.After(b.PostedAt)
+	}
+	// Slack's ts ("1700000000.123456") grows with time.
+	return len(a.TS) > len(b.TS) || (len(a.TS) == len(b.TS) && a.TS > b.TS)
+}
+
+// owns reports whether m is where line l's fingerprint is counted.
+func (t *Tracker) ownsLocked(m *Message, l *Line) bool {
+	return t.byKey[key(m.Dest, l.Entry.Fingerprint)] == m
+}
+
 func (t *Tracker) removeLocked(m *Message) {
 	t.lru.Remove(m.elem)
 	m.elem = nil
+	m.mu.Lock()
+	m.forgotten = true
+	m.mu.Unlock()
 	for _, l := range m.lines {
-		k := key(m.Dest, l.Entry.Fingerprint)
-		if t.byKey[k] == m {
-			delete(t.byKey, k)
-			t.lines--
+		if t.ownsLocked(m, l) {
+			delete(t.byKey, key(m.Dest, l.Entry.Fingerprint))
 		}
 	}
 }
@@ -158,17 +175,19 @@ func (t *Tracker) Touch(m *Message) {
 // Forget drops m: its fingerprints are no longer live.
 func (t *Tracker) Forget(m *Message) {
 	t.mu.Lock()
-	if m.elem != nil {
+	tracked := m.elem != nil
+	if tracked {
 		t.removeLocked(m)
-		m.elem = nil
 	}
 	t.mu.Unlock()
-	t.dropped([]*Message{m})
+	if tracked {
+		t.dropped([]*Message{m})
+	}
 }
 
 // GoingQuiet returns the messages with a line that has had no records for
 // QuietAfter and does not say so yet. It forgets the messages whose lines
-// are all quiet and whose window has passed.
+// are all quiet (or counted in a newer message) and whose window has passed.
 func (t *Tracker) GoingQuiet(now time.Time) []*Message {
 	t.mu.Lock()
 	var out, done []*Message
@@ -177,7 +196,7 @@ func (t *Tracker) GoingQuiet(now time.Time) []*Message {
 		m.mu.Lock()
 		allQuiet, needs := true, false
 		for _, l := range m.lines {
-			if !l.Quiet {
+			if !l.Quiet && t.ownsLocked(m, l) {
 				allQuiet = false
 				needs = needs || now.Sub(l.LastSeen) >= t.cfg.QuietAfter
 			}
@@ -198,14 +217,17 @@ func (t *Tracker) GoingQuiet(now time.Time) []*Message {
 	return out
 }
 
-// QuietMarks are the marks that tell Slack which lines of m went quiet.
+// QuietMarks are the marks that tell Slack which lines of m went quiet. A
+// mark is dropped if records reach its line before it goes out.
 func (t *Tracker) QuietMarks(m *Message, now time.Time) []Add {
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var adds []Add
 	for _, l := range m.lines {
-		if !l.Quiet && now.Sub(l.LastSeen) >= t.cfg.QuietAfter {
-			adds = append(adds, Add{Line: l, Quiet: true})
+		if !l.Quiet && t.ownsLocked(m, l) && now.Sub(l.LastSeen) >= t.cfg.QuietAfter {
+			adds = append(adds, Add{Line: l, Quiet: true, adds: l.adds})
 		}
 	}
 	return adds
@@ -233,5 +255,5 @@ func (t *Tracker) Restore(m *Message) {
 func (t *Tracker) Len() int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.lines
+	return len(t.byKey)
 }

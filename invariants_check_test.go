@@ -1,0 +1,457 @@
+package slackexporter
+
+// The promises TestDeliveryInvariants checks after each run, from Slack's
+// final state (the emulator's messages and their histories), every call it
+// received, and the exporter's counters.
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+
+	"github.com/slackexporter/slackexporter/internal/slackemu"
+)
+
+func (w *world) check() {
+	msgs := w.emu.Messages()
+	calls := w.emu.Calls()
+	w.checkAccounting(msgs)
+	w.checkLimits(calls)
+	w.checkMentions(msgs)
+	w.checkPacing(calls)
+	w.checkLiveMessages(msgs)
+	w.checkQuietMarks(msgs)
+}
+
+func (w *world) fail(format string, args ...any) {
+	w.t.Helper()
+	w.t.Errorf(format, args...)
+}
+
+// shownEntry is one entry of a message as Slack shows it.
+type shownEntry struct {
+	marker string
+	count  int
+	quiet  bool
+}
+
+// shownMessage is what one version of a message shows.
+type shownMessage struct {
+	entries []shownEntry
+	folded  int
+}
+
+var (
+	entryTitle = regexp.MustCompile(`^\*(FATAL|ERROR|WARN|INFO|DEBUG|TRACE|UNSPECIFIED)\* · `)
+	markerText = regexp.MustCompile(`fp-[g-z]+`)
+)
+
+// markerOf is the fingerprint's marker in a body or an entry's text.
+func markerOf(s string) string {
+	return markerText.FindString(s)
+}
+
+// parseShown reads the entries and the fold line out of a message's blocks.
+func parseShown(raw json.RawMessage) (shownMessage, error) {
+	var blocks []struct {
+		Type string `json:"type"`
+		Text *struct {
+			Text string `json:"text"`
+		} `json:"text"`
+		Elements []struct {
+			Text string `json:"text"`
+		} `json:"elements"`
+	}
+	var out shownMessage
+	if err := json.Unmarshal(raw, &blocks); err != nil {
+		return out, err
+	}
+	for _, b := range blocks {
+		switch {
+		case b.Type == "section" && b.Text != nil:
+			title, rest, _ := strings.Cut(b.Text.Text, "\n")
+			if !entryTitle.MatchString(title) {
+				continue
+			}
+			e := shownEntry{count: 1, marker: markerOf(rest), quiet: strings.Contains(title, " · quiet since ")}
+			if c := countMark.FindStringSubmatch(title); c != nil {
+				e.count, _ = strconv.Atoi(strings.ReplaceAll(c[1], ",", ""))
+			}
+			if e.marker == "" {
+				return out, fmt.Errorf("an entry without its marker: %.200q", b.Text.Text)
+			}
+			out.entries = append(out.entries, e)
+		case b.Type == "context" && len(b.Elements) > 0 && strings.HasPrefix(b.Elements[0].Text, "➕ "):
+			c := foldMark.FindStringSubmatch(b.Elements[0].Text)
+			if c == nil {
+				return out, fmt.Errorf("a fold line without its count: %q", b.Elements[0].Text)
+			}
+			out.folded, _ = strconv.Atoi(strings.ReplaceAll(c[1], ",", ""))
+		}
+	}
+	return out, nil
+}
+
+func (s shownMessage) records() int {
+	n := s.folded
+	for _, e := range s.entries {
+		n += e.count
+	}
+	return n
+}
+
+// checkAccounting is promise 1: every accepted record is shown in Slack's
+// final state exactly once (entry counts and fold lines, top-level messages
+// only), or counted in records_dropped. Nothing else.
+func (w *world) checkAccounting(msgs []slackemu.Message) {
+	shown := map[string]int{}
+	total := 0
+	for _, m := range msgs {
+		if m.ThreadTS != "" {
+			continue // a sample reply shows records already counted
+		}
+		s, err := parseShown(m.Blocks)
+		if err != nil {
+			w.fail("check 1: message %s in %s: %v", m.TS, m.Channel, err)
+			continue
+		}
+		shown[m.Channel] += s.records()
+		total += s.records()
+	}
+	byChannel := map[string]int{}
+	permanent := map[string]bool{}
+	accepted := 0
+	for _, d := range w.dests {
+		byChannel[d.slack] += d.accepted
+		accepted += d.accepted
+		permanent[d.slack] = permanent[d.slack] || w.permanent[d.slack]
+	}
+	for ch, n := range byChannel {
+		w.checks++
+		switch {
+		case shown[ch] > n:
+			w.fail("check 1: %s shows %d records, only %d were accepted for it: some are shown twice", ch, shown[ch], n)
+		case shown[ch] < n && !permanent[ch]:
+			w.fail("check 1: %s shows %d of the %d records accepted for it, and Slack never refused one for good there", ch, shown[ch], n)
+		}
+	}
+	dropped := w.counter("otelcol_exporter_slack_records_dropped")
+	delivered := w.counter("otelcol_exporter_slack_records_delivered")
+	w.checks += 2
+	if total+dropped != accepted {
+		w.fail("check 1: %d records shown + %d counted as dropped != %d accepted", total, dropped, accepted)
+	}
+	if delivered != total {
+		w.fail("check 1: records_delivered says %d, Slack shows %d", delivered, total)
+	}
+}
+
+// counter sums an exporter counter over its attributes.
+func (w *world) counter(name string) int {
+	n := 0
+	for _, v := range w.counterBy(name) {
+		n += v
+	}
+	return n
+}
+
+// counterBy is an exporter counter by the value of its "error" attribute.
+func (w *world) counterBy(name string) map[string]int {
+	out := map[string]int{}
+	m, err := w.tel.GetMetric(name)
+	if err != nil {
+		return out // never recorded
+	}
+	sum, ok := m.Data.(metricdata.Sum[int64])
+	if !ok {
+		w.fail("%s is not an int64 sum", name)
+		return out
+	}
+	for _, dp := range sum.DataPoints {
+		v, _ := dp.Attributes.Value("error")
+		out[v.AsString()] += int(dp.Value)
+	}
+	return out
+}
+
+// checkLimits is promise 2: Slack refused no call for breaking one of its
+// rules (the emulator rejects what Slack would), and never acted on a call
+// whose caller had given up.
+func (w *world) checkLimits(calls []slackemu.Call) {
+	for _, c := range calls {
+		w.checks++
+		switch {
+		case c.Injected || c.Status == 429 || c.Error == "":
+		case strings.HasPrefix(c.Error, "client_gone after"):
+			w.fail("check 2: %s to %s at %s: Slack acted (%s) after the exporter gave up on the call: a retry would post it twice",
+				c.Method, c.Dest, c.At.Format("15:04:05.000"), strings.TrimPrefix(c.Error, "client_gone after "))
+		default:
+			w.fail("check 2: %s to %s at %s refused by Slack's own rules: %s", c.Method, c.Dest, c.At.Format("15:04:05.000"), c.Error)
+		}
+	}
+}
+
+var mentionMarkup = regexp.MustCompile(`<(?:!here|!channel|!everyone|@[UW][A-Z0-9]+|!subteam\^[A-Z0-9]+)(?:\|[^>]*)?>`)
+
+// checkMentions is promise 3: a configured mention appears only in
+// top-level messages of a channel it is configured for; a reply never
+// pings; no text from a record ever becomes a mention.
+func (w *world) checkMentions(msgs []slackemu.Message) {
+	allowed := map[string][]string{}
+	for _, d := range w.dests {
+		if d.mention != "" {
+			allowed[d.slack] = append(allowed[d.slack], d.mention)
+		}
+	}
+	for _, m := range msgs {
+		for i, v := range m.History {
+			w.checks++
+			found := mentionMarkup.FindAllString(v.Text+"\n"+strings.Join(mrkdwnTexts(v.Blocks), "\n"), -1)
+			for _, f := range found {
+				switch {
+				case m.ThreadTS != "":
+					w.fail("check 3: reply %s in %s pings %s", m.TS, m.Channel, f)
+				case !slices.Contains(allowed[m.Channel], f):
+					w.fail("check 3: message %s (version %d) in %s has the mention %s, configured there: %v", m.TS, i, m.Channel, f, allowed[m.Channel])
+				}
+			}
+		}
+	}
+}
+
+// mrkdwnTexts is every mrkdwn text in blocks: the texts Slack parses for
+// mentions (plain_text is shown literally).
+func mrkdwnTexts(raw json.RawMessage) []string {
+	var v any
+	if json.Unmarshal(raw, &v) != nil {
+		return nil
+	}
+	var out []string
+	var walk func(any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			if s, ok := v["text"].(string); ok && v["type"] == "mrkdwn" {
+				out = append(out, s)
+			}
+			for _, c := range v {
+				walk(c)
+			}
+		case []any:
+			for _, c := range v {
+				walk(c)
+			}
+		}
+	}
+	walk(v)
+	return out
+}
+
+// pacingSlack is how much closer together than the limiter let them go two
+// posts may arrive: network and scheduling jitter on a shared machine.
+const pacingSlack = 60 * time.Millisecond
+
+// checkPacing is promise 4: posts to a destination never exceed burst plus
+// per_second × elapsed time; after a 429 nothing goes out before its
+// Retry-After, and then nothing faster than the rate. Each exporter
+// instance starts with a fresh limiter, so each is checked on its own.
+func (w *world) checkPacing(calls []slackemu.Call) {
+	rate, burst := w.cfg.RateLimit.PerSecond, w.cfg.RateLimit.Burst
+	epochOf := func(at time.Time) int {
+		i, _ := slices.BinarySearchFunc(w.epochs, at, func(e, t time.Time) int { return e.Compare(t) })
+		return i
+	}
+	posts := map[string][]slackemu.Call{} // by destination and epoch
+	updates := map[int][]slackemu.Call{}
+	for _, c := range calls {
+		switch c.Method {
+		case "chat.postMessage", "webhook":
+			k := fmt.Sprintf("%s/%d", c.Dest, epochOf(c.At))
+			posts[k] = append(posts[k], c)
+		case "chat.update":
+			updates[epochOf(c.At)] = append(updates[epochOf(c.At)], c)
+		}
+	}
+	for k, ps := range posts {
+		for j := range ps {
+			for i := range j {
+				w.checks++
+				allowed := float64(burst) + rate*(ps[j].At.Sub(ps[i].At)+pacingSlack).Seconds()
+				if n := j - i + 1; float64(n) > allowed {
+					w.fail("check 4: %d posts to %s between %s and %s: more than burst %d + %v/s allow",
+						n, k, ps[i].At.Format("15:04:05.000"), ps[j].At.Format("15:04:05.000"), burst, rate)
+					return
+				}
+			}
+		}
+		w.checkRetryAfter(k, ps, rate)
+	}
+	updateRate := w.cfg.Threads.UpdatesPerMinute / 60
+	for epoch, us := range updates {
+		w.checkRetryAfter(fmt.Sprintf("chat.update/%d", epoch), us, updateRate)
+	}
+}
+
+// answerGrace is how long after a 429 reached Slack a call already on its
+// way may still arrive: the exporter had not heard of the 429 yet.
+const answerGrace = 50 * time.Millisecond
+
+// checkRetryAfter: after a 429, no call of calls before its Retry-After,
+// then no faster than rate from the pause's end.
+func (w *world) checkRetryAfter(what string, calls []slackemu.Call, rate float64) {
+	for i, c := range calls {
+		if c.Status != 429 {
+			continue
+		}
+		resume := c.At.Add(time.Duration(max(c.RetryAfter, 1)) * time.Second)
+		after := 0
+		for _, n := range calls[i+1:] {
+			w.checks++
+			if n.At.Before(resume) {
+				if n.At.After(c.At.Add(answerGrace)) {
+					w.fail("check 4: %s: a call at %s, %s after a 429 with Retry-After %ds; calls: %+v",
+						what, n.At.Format("15:04:05.000"), n.At.Sub(c.At).Round(time.Millisecond), c.RetryAfter, calls)
+					return
+				}
+				continue
+			}
+			after++
+			if allowed := 1 + rate*(n.At.Sub(resume)+pacingSlack).Seconds(); float64(after) > allowed {
+				w.fail("check 4: %s: %d calls within %s of the end of a Retry-After pause: a burst, not the rate",
+					what, after, n.At.Sub(resume).Round(time.Millisecond))
+				return
+			}
+		}
+	}
+}
+
+// checkLiveMessages is the first part of promise 5: a live message's counts
+// never go down from one version to the next, and a line whose count grew
+// is not called quiet; a fingerprint is counted in one message of a channel
+// at a time: once a newer message shows it, the older ones' counts for it
+// never change again.
+func (w *world) checkLiveMessages(msgs []slackemu.Message) {
+	type shownAt struct {
+		msg     string
+		version int // Seq
+		count   int
+	}
+	byFingerprint := map[string][][]shownAt{} // channel + marker → per message, its versions
+	for _, m := range msgs {
+		if m.ThreadTS != "" {
+			continue
+		}
+		var prev shownMessage
+		perMarker := map[string][]shownAt{}
+		for i, v := range m.History {
+			s, err := parseShown(v.Blocks)
+			if err != nil {
+				w.fail("check 5: %s version %d: %v", m.TS, i, err)
+				return
+			}
+			if i > 0 {
+				w.checks++
+				w.compareVersions(m, i, prev, s)
+			}
+			for _, e := range s.entries {
+				perMarker[e.marker] = append(perMarker[e.marker], shownAt{m.TS, v.Seq, e.count})
+			}
+			prev = s
+		}
+		for marker, seen := range perMarker {
+			k := m.Channel + " " + marker
+			byFingerprint[k] = append(byFingerprint[k], seen)
+		}
+	}
+	for k, messages := range byFingerprint {
+		// Messages are in posting order (the emulator's order).
+		for i, older := range messages {
+			for _, newer := range messages[i+1:] {
+				posted := newer[0].version
+				before := -1
+				for _, v := range older {
+					w.checks++
+					switch {
+					case v.version < posted:
+						before = v.count
+					case before >= 0 && v.count != before:
+						w.fail("check 5: %s: message %s went on counting (%d → %d) after message %s took the fingerprint over",
+							k, v.msg, before, v.count, newer[0].msg)
+						return
+					}
+				}
+			}
+		}
+	}
+}
+
+func (w *world) compareVersions(m slackemu.Message, i int, prev, cur shownMessage) {
+	if len(prev.entries) != len(cur.entries) {
+		w.fail("check 5: %s in %s: version %d shows %d entries, version %d showed %d", m.TS, m.Channel, i, len(cur.entries), i-1, len(prev.entries))
+		return
+	}
+	if cur.folded < prev.folded {
+		w.fail("check 5: %s in %s: the fold line went down from %d to %d", m.TS, m.Channel, prev.folded, cur.folded)
+	}
+	for j, e := range cur.entries {
+		p := prev.entries[j]
+		switch {
+		case e.marker != p.marker:
+			w.fail("check 5: %s in %s: entry %d changed from %s to %s", m.TS, m.Channel, j, p.marker, e.marker)
+		case e.count < p.count:
+			w.fail("check 5: %s in %s: %s went down from %d to %d", m.TS, m.Channel, e.marker, p.count, e.count)
+		case e.count > p.count && e.quiet:
+			w.fail("check 5: %s in %s: %s went from %d to %d and says quiet", m.TS, m.Channel, e.marker, p.count, e.count)
+		}
+	}
+}
+
+// checkQuietMarks is the second part of promise 5: a line marked quiet had
+// no records for quiet_after. A push that returned nil before a quiet tick
+// started delivered its fingerprints (unless Slack refused some for good
+// there); the tick must not call them quiet if that push's clock was less
+// than quiet_after before the tick's.
+func (w *world) checkQuietMarks(msgs []slackemu.Message) {
+	for _, m := range msgs {
+		if m.ThreadTS != "" || w.permanent[m.Channel] {
+			continue
+		}
+		var prev shownMessage
+		for i, v := range m.History {
+			s, err := parseShown(v.Blocks)
+			if err != nil {
+				return
+			}
+			if i > 0 && len(prev.entries) == len(s.entries) {
+				for j, e := range s.entries {
+					if e.quiet && !prev.entries[j].quiet {
+						w.checkQuietMark(m.Channel, e.marker, v.Seq)
+					}
+				}
+			}
+			prev = s
+		}
+	}
+}
+
+func (w *world) checkQuietMark(channel, marker string, seq int) {
+	for _, tick := range w.ticks {
+		if seq < tick.firstSeq || seq > tick.afterSeq {
+			continue
+		}
+		for _, p := range w.pushes {
+			w.checks++
+			if p.ok && p.ended.Before(tick.started) && p.markers[channel+" "+marker] && tick.fake.Sub(p.fake) < w.cfg.Threads.QuietAfter {
+				w.fail("check 5: %s in %s marked quiet at %s, %s after a push delivered it",
+					marker, channel, tick.fake.Format("15:04:05"), tick.fake.Sub(p.fake).Round(time.Second))
+				return
+			}
+		}
+	}
+}
