@@ -32,7 +32,7 @@ func (s *Server) controlRoutes(m *http.ServeMux) {
 	m.Handle("GET /_emu/stats", s.logged(func(w http.ResponseWriter, _ *http.Request) {
 		jsonOut(w, http.StatusOK, s.Stats())
 	}))
-	m.Handle("GET /_emu/calls", s.logged(func(w http.ResponseWriter, r *http.Request) {
+	m.Handle("GET /_emu/calls", s.logged(func(w http.ResponseWriter, _ *http.Request) {
 		jsonOut(w, http.StatusOK, map[string]any{"calls": s.Calls()})
 	}))
 }

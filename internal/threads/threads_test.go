@@ -315,7 +315,7 @@ func TestARoundIsHandedOnWhenItsSenderCannotSend(t *testing.T) {
 		_, a := tr.Live("d", "a", t0)
 		m.slot <- struct{}{} // hold the slot until both pushes have joined the round
 		var first atomic.Value
-		send := func(ctx context.Context, _ *Message, view []*group.Entry) error {
+		send := func(ctx context.Context, _ *Message, _ []*group.Entry) error {
 			_, short := ctx.Deadline()
 			first.CompareAndSwap(nil, short)
 			if short {
