@@ -1,12 +1,13 @@
 # slackexporter: tools, code generation, the otelcol-slack collector, tests.
 #
-#   make tools      install the pinned mdatagen and ocb into .tools/bin
+#   make tools      install the pinned mdatagen, ocb, golangci-lint and govulncheck into .tools/bin
 #   make generate   regenerate internal/metadata, generated_*_test.go, documentation.md, README status
 #   make build      bin/otelcol-slack (ocb), bin/slackemu, bin/slogapp
 #   make test       vet + unit tests, then the e2e tests against bin/
 #   make reliability  issue #4's scenarios with 60 s windows, a 60 s fuzz; rewrites docs/RELIABILITY.md
 #   make bench      issue #5's benchmarks against the alternatives; rewrites docs/BENCHMARKS.md (~10 min)
 #   make demo       run scripts/demo.sh against bin/
+#   make lint       gofmt, go vet, golangci-lint and govulncheck (offline database) on every module
 
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -16,6 +17,10 @@ GO        ?= go
 TOOLS_BIN := $(CURDIR)/.tools/bin
 MDATAGEN  := $(TOOLS_BIN)/mdatagen
 BUILDER   := $(TOOLS_BIN)/builder
+GOLANGCI_LINT := $(TOOLS_BIN)/golangci-lint
+GOVULNCHECK   := $(TOOLS_BIN)/govulncheck
+VULNGATE      := $(TOOLS_BIN)/vulngate
+TOOLS     := $(MDATAGEN) $(BUILDER) $(GOLANGCI_LINT) $(GOVULNCHECK)
 BIN       := bin
 # A hung test fails after this long instead of go test's default 10m.
 TESTFLAGS ?= -timeout=5m
@@ -26,20 +31,21 @@ EXPORTER_SRCS := $(shell find . \( -path ./build -o -path ./bin -o -path ./.tool
 	-o -path ./examples -o -path ./e2e -o -path ./cmd -o -path ./.git \) -prune \
 	-o -name '*.go' ! -name '*_test.go' -print)
 
-# Every Go module in the repository (except tools/ and the generated build/), for fmt and vet.
+# Every Go module in the repository (except tools/ and the generated build/), for fmt, vet and lint.
 MODULES := . $(patsubst %/go.mod,%,$(wildcard examples/go.mod e2e/go.mod bench/go.mod bench/filterprocessor/go.mod))
 
-.PHONY: all tools generate check-generated build test reliability bench demo fmt fmt-check vet lint clean \
-	FORCE
+.PHONY: all tools generate check-generated build test reliability bench demo fmt fmt-check vet lint \
+	golangci-lint govulncheck clean FORCE
 
 all: build
 
-## tools: mdatagen v0.159.0 and ocb (builder) v0.165.0, pinned in tools/go.mod.
-tools: $(MDATAGEN) $(BUILDER)
+## tools: mdatagen v0.159.0, ocb (builder) v0.165.0, golangci-lint v2.15.0 and
+## govulncheck v1.9.0, pinned in tools/go.mod; and tools/vulngate (see govulncheck).
+tools: $(TOOLS) $(VULNGATE)
 
-$(MDATAGEN) $(BUILDER) &: tools/go.mod tools/go.sum
+$(TOOLS) &: tools/go.mod tools/go.sum
 	GOBIN=$(TOOLS_BIN) $(GO) -C tools install tool
-	@touch $(MDATAGEN) $(BUILDER)
+	@touch $(TOOLS)
 
 ## generate: mdatagen names the generated test package after the directory that
 ## holds metadata.yaml, so it runs through a symlink named slackexporter:
@@ -142,7 +148,41 @@ fmt-check:
 vet:
 	@for m in $(MODULES); do echo "go -C $$m vet ./..."; $(GO) -C $$m vet ./...; done
 
-lint: fmt-check vet
+## golangci-lint: the linters in .golangci.yml, module by module.
+golangci-lint: $(GOLANGCI_LINT)
+	@rc=0; for m in $(MODULES); do echo "golangci-lint run ($$m)"; \
+		(cd $$m && $(GOLANGCI_LINT) run --config $(CURDIR)/.golangci.yml ./...) || rc=1; done; exit $$rc
+
+## govulncheck: known vulnerabilities reachable from the code, module by module,
+## against a local copy of the Go vulnerability database: the golang.org/x/vulndb
+## module (its data/osv) at VULNDB_VERSION, indexed by its cmd/indexdb into
+## .tools/vulndb once per version (the online database is out of reach here).
+## Bump VULNDB_VERSION (go list -m golang.org/x/vulndb@latest) for newer data.
+## tools/vulngate fails on a reachable vulnerability in a required module; one
+## in the standard library only warns (fixed by a newer Go, not by this
+## repository) unless VULN_STDLIB=fail.
+VULNDB_VERSION := v0.0.0-20261105234957-e22db6528018
+VULNDB := $(CURDIR)/.tools/vulndb
+VULNDB_STAMP := $(VULNDB)/.version-$(VULNDB_VERSION)
+VULN_STDLIB ?= warn
+govulncheck: $(GOVULNCHECK) $(VULNGATE) $(VULNDB_STAMP)
+	@rc=0; for m in $(MODULES); do echo "govulncheck -C $$m ./..."; \
+		$(GOVULNCHECK) -db file://$(VULNDB) -format json -C $$m ./... | $(VULNGATE) -stdlib=$(VULN_STDLIB) || rc=1; done; exit $$rc
+
+$(VULNGATE): tools/vulngate/main.go tools/go.mod
+	$(GO) -C tools build -o $@ ./vulngate
+
+$(VULNDB_STAMP):
+	GOBIN=$(TOOLS_BIN) $(GO) install golang.org/x/vulndb/cmd/indexdb@$(VULNDB_VERSION)
+	@dir=$$($(GO) mod download -json golang.org/x/vulndb@$(VULNDB_VERSION) | sed -n 's/^\t"Dir": "\(.*\)",$$/\1/p'); \
+	if [ ! -d "$$dir/data/osv" ]; then echo "no data/osv in golang.org/x/vulndb@$(VULNDB_VERSION)"; exit 1; fi; \
+	rm -rf $(VULNDB) $(VULNDB).tmp; \
+	echo "indexdb -vulns $$dir/data/osv -out $(VULNDB)"; \
+	$(TOOLS_BIN)/indexdb -vulns "$$dir/data/osv" -out $(VULNDB).tmp; \
+	mv $(VULNDB).tmp $(VULNDB)
+	@touch $@
+
+lint: fmt-check vet golangci-lint govulncheck
 
 clean:
 	rm -rf bin build

@@ -130,7 +130,7 @@ func defaultDestinationKey(cfg *Config) string {
 	return webhookKey(string(cfg.WebhookURL))
 }
 
-func routeDestinationKey(i int, r RouteConfig) string {
+func routeDestinationKey(_ int, r RouteConfig) string {
 	if r.Channel != "" {
 		return channelKey(r.Channel, r.Mention)
 	}

@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -209,7 +210,7 @@ func startApp(ctx context.Context, o *options) func() section {
 		select {
 		case sr = <-syncDone:
 		case <-time.After(time.Duration(o.syncCalls)*(o.appLatency+5*time.Second) + time.Minute):
-			sr.err = fmt.Errorf("the synchronous handler did not finish")
+			sr.err = errors.New("the synchronous handler did not finish")
 		}
 		emu.stop(5 * time.Second)
 		s.took = time.Since(began)

@@ -189,7 +189,7 @@ func quietRound(o *options, emu *emulator, round int) ([]quietRun, error) {
 	for _, sd := range sides {
 		for _, g := range sd.gens {
 			if err := g.wait(o.quietDuration + time.Minute); err != nil {
-				return nil, fmt.Errorf("%s: %v\n%s", g.name, err, g.tail(5))
+				return nil, fmt.Errorf("%s: %w\n%s", g.name, err, g.tail(5))
 			}
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -44,7 +45,7 @@ type report struct {
 	sections []section
 }
 
-func (r *report) markdown(o *options) string {
+func (r *report) markdown(_ *options) string {
 	var b strings.Builder
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	w("# Benchmarks\n\n")
@@ -171,8 +172,9 @@ func describeMachine(o *options) [][2]string {
 		for _, line := range strings.Split(string(b), "\n") {
 			if v, ok := strings.CutPrefix(line, "MemTotal:"); ok {
 				var kb float64
-				fmt.Sscanf(strings.TrimSpace(v), "%f", &kb)
-				mem = fmt.Sprintf(", %.1f GiB RAM", kb/1024/1024)
+				if _, err := fmt.Sscanf(strings.TrimSpace(v), "%f", &kb); err == nil {
+					mem = fmt.Sprintf(", %.1f GiB RAM", kb/1024/1024)
+				}
 			}
 		}
 	}
@@ -246,7 +248,7 @@ func ratio(a, b float64) string {
 }
 
 func thousands(n int64) string {
-	s := fmt.Sprint(n)
+	s := strconv.FormatInt(n, 10)
 	neg := strings.HasPrefix(s, "-")
 	s = strings.TrimPrefix(s, "-")
 	for i := len(s) - 3; i > 0; i -= 3 {

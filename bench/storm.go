@@ -145,9 +145,7 @@ func runStorm(ctx context.Context, o *options) []section {
 			}
 			return fmt.Sprintf("not drained within %s (last change %s after the start)", dur(r.elapsed), dur(r.shown.last.Sub(r.began)))
 		}), command: cmd},
-		{what: "…records delivered (exporter's counter) by time since the start", figures: each(func(r stormResult) string {
-			return progress(r)
-		}), command: cmd},
+		{what: "…records delivered (exporter's counter) by time since the start", figures: each(progress), command: cmd},
 		{what: "Peak RSS of the collector (VmHWM)", figures: each(func(r stormResult) string {
 			return fmt.Sprintf("%.0f MB", r.hwmKB/1024)
 		}), goal: "< 200 MB", command: cmd},
@@ -238,7 +236,7 @@ func stormOnce(ctx context.Context, o *options, v stormVariant) (r stormResult) 
 		r.err = err
 		return r
 	}
-	defer snd.shutdown()
+	defer func() { _ = snd.shutdown() }()
 
 	// Send: one tick every 100 ms, records spread evenly over the ticks.
 	const tick = 100 * time.Millisecond

@@ -34,7 +34,4 @@ var (
 	Record         = harness.Record
 	WithSpan       = harness.WithSpan
 	Eventually     = harness.Eventually
-
-	tail     = harness.Tail
-	freePort = harness.FreePort
 )

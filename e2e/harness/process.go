@@ -104,12 +104,12 @@ func (c *Collector) Terminate(t testing.TB, timeout time.Duration) (time.Duratio
 
 // Exited waits up to timeout for the collector's current run to end by
 // itself and returns its exit error; ok is false if it is still running.
-func (c *Collector) Exited(timeout time.Duration) (err error, ok bool) {
+func (c *Collector) Exited(timeout time.Duration) (ok bool, err error) {
 	select {
 	case <-c.proc.done:
-		return c.proc.err, true
+		return true, c.proc.err
 	case <-time.After(timeout):
-		return nil, false
+		return false, nil
 	}
 }
 

@@ -5,6 +5,7 @@ package reliability
 // once Slack is back, none twice. They run in parallel with each other.
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"testing"
@@ -153,7 +154,7 @@ func TestCrash(t *testing.T) {
 			// Queued: the collector accepted them, Slack refused every try.
 			harness.Eventually(t, 30*time.Second, func() error {
 				if s := r.emu.Stats(t).Totals; sum(s.Errors) == 0 {
-					return fmt.Errorf("no delivery attempt yet")
+					return errors.New("no delivery attempt yet")
 				}
 				return nil
 			})

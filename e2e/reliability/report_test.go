@@ -124,7 +124,7 @@ func writeReport(path string, took time.Duration) error {
 		if n < 0 {
 			return "—"
 		}
-		return fmt.Sprint(n)
+		return strconv.Itoa(n)
 	}
 	if r := fuzzRow(); r != nil {
 		rows = append(rows, r)

@@ -179,8 +179,8 @@ func count(msgs []harness.Message, sent []string) tally {
 		res.Folded += folded
 	}
 	for _, id := range sent {
-		switch n := seen[id]; {
-		case n == 0:
+		switch n := seen[id]; n {
+		case 0:
 			res.Lost++
 			res.lost = append(res.lost, id)
 		default:
@@ -255,7 +255,7 @@ func waitQuiet(t testing.TB, emu *harness.Emulator, channel string, quiet, timeo
 	since := time.Now()
 	for {
 		msgs := emu.Messages(t, channel)
-		sig := fmt.Sprint(len(msgs))
+		sig := strconv.Itoa(len(msgs))
 		for _, m := range msgs {
 			sig += "|" + m.TS + "/" + strconv.Itoa(m.Updates)
 		}

@@ -58,11 +58,11 @@ func truncationMarker(more int) string {
 // markerReserve is enough room for any marker (counts up to 10^15).
 const markerReserve = len("…(999999999999999 more characters)")
 
-// fit returns escape(s) within max characters (runes). When s is too long
+// fit returns escape(s) within limit characters (runes). When s is too long
 // it keeps as many whole characters of s as fit, then the marker, which
 // counts the characters of s left out. Entities are never cut in half.
-func fit(s string, max int) string {
-	budget := max - markerReserve
+func fit(s string, limit int) string {
+	budget := limit - markerReserve
 	used, cut := 0, -1
 	for i := 0; i < len(s); {
 		r, size := utf8.DecodeRuneInString(s[i:])
@@ -70,7 +70,7 @@ func fit(s string, max int) string {
 		if cut < 0 && used+n > budget {
 			cut = i
 		}
-		if used += n; used > max {
+		if used += n; used > limit {
 			// Too long: stop reading (bodies can be megabytes).
 			kept := utf8.RuneCountInString(s[:cut])
 			return escape(s[:cut]) + truncationMarker(utf8.RuneCountInString(s)-kept)
@@ -97,19 +97,19 @@ func escapedLen(r rune, size int) int {
 	return 1
 }
 
-// clip shortens plain text (already safe) to max characters with "…".
-func clip(s string, max int) string {
-	if utf8.RuneCountInString(s) <= max {
+// clip shortens plain text (already safe) to limit characters with "…".
+func clip(s string, limit int) string {
+	if utf8.RuneCountInString(s) <= limit {
 		return s
 	}
 	r := []rune(s)
-	return string(r[:max-1]) + "…"
+	return string(r[:limit-1]) + "…"
 }
 
 // clipEscaped is clip for text that is already escaped: it never leaves
 // half an entity ("&am…") behind.
-func clipEscaped(s string, max int) string {
-	c := clip(s, max)
+func clipEscaped(s string, limit int) string {
+	c := clip(s, limit)
 	if c == s {
 		return s
 	}

@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
 
@@ -141,7 +140,7 @@ func TestNetworkErrorsAreTransientAndRedacted(t *testing.T) {
 	assert.Contains(t, err.Error(), "connection refused")
 
 	release := make(chan struct{})
-	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	hang := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
 		select {
 		case <-r.Context().Done():
 		case <-release:
@@ -160,5 +159,5 @@ func TestNetworkErrorsAreTransientAndRedacted(t *testing.T) {
 
 func TestHintsNameTheFix(t *testing.T) {
 	err := &Error{Class: Permanent, Code: "not_in_channel"}
-	assert.True(t, strings.Contains(err.Error(), "member"), err.Error())
+	assert.Contains(t, err.Error(), "member")
 }

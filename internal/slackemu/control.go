@@ -9,15 +9,15 @@ import (
 // controlRoutes serve /_emu/, the API tests and the demo use to read what was
 // posted and to inject faults.
 func (s *Server) controlRoutes(m *http.ServeMux) {
-	m.HandleFunc("GET /_emu/health", func(w http.ResponseWriter, r *http.Request) {
+	m.HandleFunc("GET /_emu/health", func(w http.ResponseWriter, _ *http.Request) {
 		textOut(w, http.StatusOK, "ok\n") // not logged: scripts poll it
 	})
 	m.Handle("GET /_emu/messages", s.logged(s.getMessages))
-	m.Handle("POST /_emu/reset", s.logged(func(w http.ResponseWriter, r *http.Request) {
+	m.Handle("POST /_emu/reset", s.logged(func(w http.ResponseWriter, _ *http.Request) {
 		s.Reset()
 		jsonOut(w, http.StatusOK, map[string]any{"ok": true})
 	}))
-	m.Handle("GET /_emu/faults", s.logged(func(w http.ResponseWriter, r *http.Request) {
+	m.Handle("GET /_emu/faults", s.logged(func(w http.ResponseWriter, _ *http.Request) {
 		jsonOut(w, http.StatusOK, map[string]any{"faults": s.Faults()})
 	}))
 	m.Handle("POST /_emu/faults", s.logged(s.postFault))
@@ -29,10 +29,10 @@ func (s *Server) controlRoutes(m *http.ServeMux) {
 		s.ClearFaults()
 		jsonOut(w, http.StatusOK, map[string]any{"ok": true})
 	}))
-	m.Handle("GET /_emu/stats", s.logged(func(w http.ResponseWriter, r *http.Request) {
+	m.Handle("GET /_emu/stats", s.logged(func(w http.ResponseWriter, _ *http.Request) {
 		jsonOut(w, http.StatusOK, s.Stats())
 	}))
-	m.Handle("GET /_emu/calls", s.logged(func(w http.ResponseWriter, r *http.Request) {
+	m.Handle("GET /_emu/calls", s.logged(func(w http.ResponseWriter, _ *http.Request) {
 		jsonOut(w, http.StatusOK, map[string]any{"calls": s.Calls()})
 	}))
 }

@@ -187,7 +187,7 @@ func TestFaultSlow(t *testing.T) {
 func TestFaultDrop(t *testing.T) {
 	emu, base := newEmu(t, Options{})
 	mustFault(t, emu, Fault{Target: "webhook/T1/B1", Mode: FaultDrop})
-	req, _ := http.NewRequestWithContext(context.Background(), "POST", base+"/services/T1/B1/x", strings.NewReader(`{"text":"x"}`))
+	req, _ := http.NewRequestWithContext(context.Background(), http.MethodPost, base+"/services/T1/B1/x", strings.NewReader(`{"text":"x"}`))
 	if resp, err := http.DefaultClient.Do(req); err == nil {
 		resp.Body.Close()
 		t.Fatalf("got an answer (%d), want the connection dropped", resp.StatusCode)

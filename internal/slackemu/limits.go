@@ -206,8 +206,8 @@ func checkContext(at string, block map[string]any) *violation {
 }
 
 // checkText validates a text object: plain_text (or mrkdwn unless plainOnly),
-// non-empty, at most max characters when max > 0.
-func checkText(at string, v any, max int, plainOnly bool) *violation {
+// non-empty, at most limit characters when limit > 0.
+func checkText(at string, v any, limit int, plainOnly bool) *violation {
 	obj, ok := v.(map[string]any)
 	if !ok {
 		return invalid(at, "must be a text object")
@@ -228,8 +228,8 @@ func checkText(at string, v any, max int, plainOnly bool) *violation {
 	if n == 0 {
 		return invalid(at+"/text", "must be more than 0 characters")
 	}
-	if max > 0 && n > max {
-		return invalid(at+"/text", "must be less than %d characters", max+1)
+	if limit > 0 && n > limit {
+		return invalid(at+"/text", "must be less than %d characters", limit+1)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package slackemu
 
 import (
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -62,14 +63,22 @@ func TestRateLimitWebhook(t *testing.T) {
 func TestTokenBucketRefills(t *testing.T) {
 	s := New(Options{Rate: 2, Burst: 2})
 	t0 := time.Unix(1700000000, 0)
-	if !s.allowLocked("k", t0) || !s.allowLocked("k", t0) || s.allowLocked("k", t0) {
-		t.Fatal("want exactly the burst at once")
+	// allows calls allowLocked n times at now and reports the answers.
+	allows := func(now time.Time, n int) []bool {
+		got := make([]bool, n)
+		for i := range got {
+			got[i] = s.allowLocked("k", now)
+		}
+		return got
 	}
-	if !s.allowLocked("k", t0.Add(500*time.Millisecond)) || s.allowLocked("k", t0.Add(500*time.Millisecond)) {
-		t.Error("at 2/s, half a second buys one message")
+	if got := allows(t0, 3); !slices.Equal(got, []bool{true, true, false}) {
+		t.Fatalf("want exactly the burst at once, got %v", got)
 	}
-	if !s.allowLocked("k", t0.Add(time.Hour)) || !s.allowLocked("k", t0.Add(time.Hour)) || s.allowLocked("k", t0.Add(time.Hour)) {
-		t.Error("a long pause refills only up to the burst")
+	if got := allows(t0.Add(500*time.Millisecond), 2); !slices.Equal(got, []bool{true, false}) {
+		t.Errorf("at 2/s, half a second buys one message, got %v", got)
+	}
+	if got := allows(t0.Add(time.Hour), 3); !slices.Equal(got, []bool{true, true, false}) {
+		t.Errorf("a long pause refills only up to the burst, got %v", got)
 	}
 	if !New(Options{}).allowLocked("k", t0) {
 		t.Error("rate 0 is unlimited")

@@ -136,7 +136,7 @@ func wireMessage(m Message) map[string]any {
 		"user": userID, "bot_id": botID, "team": teamID,
 	}
 	if m.Blocks != nil {
-		out["blocks"] = json.RawMessage(m.Blocks)
+		out["blocks"] = m.Blocks
 	}
 	if m.ThreadTS != "" {
 		out["thread_ts"] = m.ThreadTS

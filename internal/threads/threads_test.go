@@ -60,7 +60,7 @@ func TestConcurrentUpdatesShareOneCall(t *testing.T) {
 	var calls atomic.Int32
 	var views [][]int
 	var mu sync.Mutex
-	send := func(ctx context.Context, _ *Message, view []*group.Entry) error {
+	send := func(_ context.Context, _ *Message, view []*group.Entry) error {
 		if calls.Add(1) == 1 {
 			<-release // the first call is slow; the others gather meanwhile
 		}
@@ -315,7 +315,7 @@ func TestARoundIsHandedOnWhenItsSenderCannotSend(t *testing.T) {
 		_, a := tr.Live("d", "a", t0)
 		m.slot <- struct{}{} // hold the slot until both pushes have joined the round
 		var first atomic.Value
-		send := func(ctx context.Context, _ *Message, view []*group.Entry) error {
+		send := func(ctx context.Context, _ *Message, _ []*group.Entry) error {
 			_, short := ctx.Deadline()
 			first.CompareAndSwap(nil, short)
 			if short {
