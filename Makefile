@@ -5,6 +5,7 @@
 #   make build      bin/otelcol-slack (ocb), bin/slackemu, bin/slogapp
 #   make test       vet + unit tests, then the e2e tests against bin/
 #   make reliability  issue #4's scenarios with 60 s windows, a 60 s fuzz; rewrites docs/RELIABILITY.md
+#   make soak       TestDeliveryInvariants for SOAK (default 10m) of random runs; prints runs, seeds and checks
 #   make bench      issue #5's benchmarks against the alternatives; rewrites docs/BENCHMARKS.md (~10 min)
 #   make demo       run scripts/demo.sh against bin/
 #   make lint       gofmt, go vet, golangci-lint and govulncheck (offline database) on every module
@@ -34,7 +35,7 @@ EXPORTER_SRCS := $(shell find . \( -path ./build -o -path ./bin -o -path ./.tool
 # Every Go module in the repository (except tools/ and the generated build/), for fmt, vet and lint.
 MODULES := . $(patsubst %/go.mod,%,$(wildcard examples/go.mod e2e/go.mod bench/go.mod bench/filterprocessor/go.mod))
 
-.PHONY: all tools generate check-generated build test reliability bench demo fmt fmt-check vet lint \
+.PHONY: all tools generate check-generated build test reliability soak bench demo fmt fmt-check vet lint \
 	golangci-lint govulncheck clean FORCE
 
 all: build
@@ -91,6 +92,15 @@ test: build
 	$(GO) test $(TESTFLAGS) ./...
 	SLACKEMU_BIN=$(CURDIR)/$(BIN)/slackemu OTELCOL_BIN=$(CURDIR)/$(BIN)/otelcol-slack \
 		$(GO) -C e2e test -count=1 $(TESTFLAGS) ./...
+
+## soak: the delivery invariants (issue #8) over fresh random runs for SOAK;
+## make test runs the same test for about 30 s. Each run's seed, steps and
+## checks are printed; a failed run prints its script and how to run its
+## seed again (INVARIANTS_SEED=N).
+SOAK ?= 10m
+SOAK_TIMEOUT ?= 3h
+soak:
+	INVARIANTS_DURATION=$(SOAK) $(GO) test -run '^TestDeliveryInvariants$$' -count=1 -timeout=$(SOAK_TIMEOUT) -v .
 
 ## reliability: fuzz the render path for a minute, then run the e2e/reliability
 ## scenarios with RELIABILITY_WINDOW-long outages and hangs (60s), and write

@@ -132,10 +132,14 @@ func (e *slackExporter) updateLive(ctx context.Context, d *destination, repeats 
 }
 
 // updateFailed says what a failed update of m means for the records it
-// carried: post them as a new message (true) when m can no longer be
-// updated, which forgets it, or when the update budget has no slot in time;
-// retry them (false) otherwise.
+// carried: look their fingerprints up again and post those with no live
+// message (true) when m no longer counts them, can no longer be updated
+// (which forgets it), or has no update slot in time; retry them (false)
+// otherwise.
 func (e *slackExporter) updateFailed(d *destination, m *threads.Message, err error) (postAnew bool) {
+	if errors.Is(err, threads.ErrMoved) {
+		return true
+	}
 	var se *slackclient.Error
 	if errors.As(err, &se) && se.Class == slackclient.Permanent {
 		// Deleted, archived, or too old to edit: its fingerprints start

@@ -5,9 +5,12 @@ package slackexporter
 // packages that held them: render, slackclient, threads, config.)
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -148,11 +151,14 @@ func TestQueuedRecordsKeepTheirWebhookWhenRoutesAreReordered(t *testing.T) {
 // Suspected in issue #8: two pushes whose update of one fingerprint failed
 // for good together each posted it anew: two new live messages.
 func TestTwoPushesWhoseUpdateFailedPostTheFingerprintOnce(t *testing.T) {
-	var failures atomic.Int32
+	var deleted atomic.Value // the ts of the message someone deleted
 	gone := func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if strings.HasSuffix(r.URL.Path, "chat.update") && failures.Add(1) <= 2 {
-				time.Sleep(100 * time.Millisecond) // both pushes fail before either posts
+			body, _ := io.ReadAll(r.Body)
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			form, _ := url.ParseQuery(string(body))
+			if strings.HasSuffix(r.URL.Path, "chat.update") && form.Get("ts") == deleted.Load() {
+				time.Sleep(100 * time.Millisecond) // both pushes wait for it before either posts
 				w.Header().Set("Content-Type", "application/json")
 				_, _ = w.Write([]byte(`{"ok":false,"error":"message_not_found"}`))
 				return
@@ -164,6 +170,7 @@ func TestTwoPushesWhoseUpdateFailedPostTheFingerprintOnce(t *testing.T) {
 	e := started(t, tokenConfig(srv), exportertest.NewNopSettings(metadata.Type))
 	ctx := context.Background()
 	require.NoError(t, e.push(ctx, e.selectRecords(ctx, errorRecords(1, func(int) string { return "payment provider timeout" }))))
+	deleted.Store(messagesIn(emu, "#alerts")[0].TS)
 	var wg sync.WaitGroup
 	for range 2 {
 		wg.Go(func() {

@@ -84,7 +84,7 @@ func TestConcurrentUpdatesShareOneCall(t *testing.T) {
 	require.Eventually(t, func() bool {
 		m.mu.Lock()
 		defer m.mu.Unlock()
-		return m.pending != nil && len(m.pending.adds) == 5
+		return m.pending != nil && len(m.pending.joins) == 5
 	}, 5*time.Second, time.Millisecond)
 	close(release)
 	wg.Wait()
@@ -331,7 +331,7 @@ func TestARoundIsHandedOnWhenItsSenderCannotSend(t *testing.T) {
 		require.Eventually(t, func() bool {
 			m.mu.Lock()
 			defer m.mu.Unlock()
-			return m.pending != nil && len(m.pending.adds) == 2
+			return m.pending != nil && len(m.pending.joins) == 2
 		}, 5*time.Second, time.Millisecond)
 		<-m.slot
 		wg.Wait()
@@ -347,4 +347,34 @@ func TestARoundIsHandedOnWhenItsSenderCannotSend(t *testing.T) {
 		}
 	}
 	assert.Positive(t, handedOn, "the short push never sent first in 50 tries")
+}
+
+// Found by TestDeliveryInvariants: a push that looked a fingerprint up just
+// before a newer message took it over went on counting it in the old one.
+func TestCountsNeverGoToAMessageThatNoLongerCountsTheFingerprint(t *testing.T) {
+	ok := func(context.Context, *Message, []*group.Entry) error { return nil }
+	ctx := context.Background()
+	tr := New(cfg, nil)
+	old := tr.Register("d", "C1", "1.1", t0, entries("a", "b"), 0, 0)
+	_, a := tr.Live("d", "a", t0) // a push looks "a" up...
+	_, b := tr.Live("d", "b", t0)
+	old.slot <- struct{}{} // ...and waits for the message's round
+	var late error
+	var wg sync.WaitGroup
+	wg.Go(func() { late = old.Update(ctx, []Add{{Line: a, Count: 5}}, ok) })
+	wg.Go(func() { assert.NoError(t, old.Update(ctx, []Add{{Line: b, Count: 2}}, ok)) })
+	require.Eventually(t, func() bool {
+		old.mu.Lock()
+		defer old.mu.Unlock()
+		return old.pending != nil && len(old.pending.joins) == 2
+	}, 5*time.Second, time.Millisecond)
+	tr.Register("d", "C1", "1.2", t0.Add(time.Minute), entries("a"), 0, 0) // meanwhile "a" is posted anew
+	<-old.slot
+	wg.Wait()
+	assert.ErrorIs(t, late, ErrMoved)
+	assert.Equal(t, []int{1, 3}, counts(old.View()), "the old message counts b, never a again")
+	assert.ErrorIs(t, old.Update(ctx, []Add{{Line: a, Count: 1}}, ok), ErrMoved)
+
+	tr.Forget(old)
+	assert.ErrorIs(t, old.Update(ctx, []Add{{Line: b, Count: 1}}, ok), ErrMoved, "a forgotten message counts nothing")
 }

@@ -34,6 +34,7 @@ type Line struct {
 	LastReply time.Time // when its last sample reply (or the parent) went out
 	Quiet     bool      // Slack shows it as quiet
 	adds      int       // adds of records applied (see Add.adds)
+	moved     bool      // a newer message counts this fingerprint now
 }
 
 // Message is a posted Slack message whose counters stay live.
@@ -114,7 +115,13 @@ func (t *Tracker) add(m *Message) {
 	m.elem = t.lru.PushFront(m)
 	for _, l := range m.lines {
 		k := key(m.Dest, l.Entry.Fingerprint)
-		if old := t.byKey[k]; old == nil || !newer(old, m) {
+		switch old := t.byKey[k]; {
+		case old == nil:
+			t.byKey[k] = m
+		case newer(old, m):
+			l.moved = true
+		default:
+			old.markMoved(l.Entry.Fingerprint)
 			t.byKey[k] = m
 		}
 	}
@@ -125,6 +132,17 @@ func (t *Tracker) add(m *Message) {
 	}
 	t.mu.Unlock()
 	t.dropped(dropped)
+}
+
+// markMoved notes that fingerprint is counted in a newer message now.
+func (m *Message) markMoved(fingerprint string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, l := range m.lines {
+		if l.Entry.Fingerprint == fingerprint {
+			l.moved = true
+		}
+	}
 }
 
 // newer reports whether a was posted after b.

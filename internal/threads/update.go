@@ -3,6 +3,7 @@ package threads
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/slackexporter/slackexporter/internal/group"
@@ -21,15 +22,21 @@ type Add struct {
 	adds int
 }
 
-// round is one chat.update in the making: every Add joined since the last
-// update of the message went out.
+// round is one chat.update in the making: what every push joined since the
+// last update of the message went out.
 type round struct {
-	adds []Add
-	done chan struct{}
-	err  error
-	// next, set before done closes, is the round the adds moved to when the
-	// sender could not send them (see ErrNotSent).
+	joins []*join
+	done  chan struct{}
+	err   error
+	// next, set before done closes, is the round the joins moved to when
+	// the sender could not send them (see ErrNotSent).
 	next *round
+}
+
+// join is one push's part of a round.
+type join struct {
+	adds []Add
+	err  error // set when this push alone failed (see ErrNotSent, ErrMoved)
 }
 
 // SendFunc posts the message's new view (chat.update).
@@ -43,50 +50,88 @@ type SendFunc func(ctx context.Context, m *Message, view []*group.Entry) error
 // again never counts anything twice.
 var ErrNotSent = errors.New("update not sent")
 
+// ErrMoved says a push's counts were not sent because their message no
+// longer counts one of its fingerprints: it was forgotten, or a newer
+// message took the fingerprint over while the push waited. The push should
+// look the fingerprint up again.
+var ErrMoved = errors.New("the fingerprint is counted in another message now")
+
 // Update brings adds to m and returns when Slack shows them, or with the
 // error that kept it from doing so (then none of adds is applied). Pushes
 // updating one message at the same time share one chat.update: while one
 // sends, the others' adds gather for the next.
 func (m *Message) Update(ctx context.Context, adds []Add, send SendFunc) error {
+	j := &join{adds: adds}
 	m.mu.Lock()
+	if m.staleLocked(j) {
+		m.mu.Unlock()
+		return ErrMoved
+	}
 	if m.pending == nil {
 		m.pending = &round{done: make(chan struct{})}
 	}
 	r := m.pending
-	r.adds = append(r.adds, adds...)
+	r.joins = append(r.joins, j)
 	m.mu.Unlock()
 	for {
 		select {
 		case <-r.done:
-			if r.next == nil {
+			switch {
+			case j.err != nil:
+				return j.err
+			case r.next != nil:
+				r = r.next
+			default:
 				return r.err
 			}
-			r = r.next
 		case m.slot <- struct{}{}:
-			sent, handedOn := m.sendPending(ctx, adds, send)
+			m.sendPending(ctx, j, send)
 			<-m.slot
-			if sent == r && handedOn {
-				return r.err
-			}
 		case <-ctx.Done():
-			return m.withdraw(r, adds, ctx.Err())
+			return m.withdraw(r, j, ctx.Err())
 		}
 	}
 }
 
-// sendPending sends the pending round, if any. When the sender could not
-// send it (ErrNotSent, or its context ended), the round's other adds move to
-// the next round and handedOn is true; mine, the sender's own adds, are
-// withdrawn.
-func (m *Message) sendPending(ctx context.Context, mine []Add, send SendFunc) (sent *round, handedOn bool) {
+// staleLocked reports whether j would count a fingerprint in a message that
+// no longer counts it.
+func (m *Message) staleLocked(j *join) bool {
+	if m.forgotten {
+		return true
+	}
+	for _, a := range j.adds {
+		if a.Line.moved {
+			return true
+		}
+	}
+	return false
+}
+
+// sendPending sends the pending round, if any, on behalf of mine, the
+// sender's own join. Joins that went stale while they waited are turned
+// away with ErrMoved. When the sender cannot send (ErrNotSent, or its
+// context ended), its own join fails and the others move to the next round.
+func (m *Message) sendPending(ctx context.Context, mine *join, send SendFunc) {
 	m.mu.Lock()
 	r := m.pending
 	m.pending = nil
 	if r == nil {
 		m.mu.Unlock()
-		return nil, false
+		return
 	}
-	view := m.viewLocked(r.adds)
+	r.joins = slices.DeleteFunc(r.joins, func(j *join) bool {
+		if m.staleLocked(j) {
+			j.err = ErrMoved
+			return true
+		}
+		return false
+	})
+	if len(r.joins) == 0 {
+		close(r.done)
+		m.mu.Unlock()
+		return
+	}
+	view := m.viewLocked(r.joins)
 	m.mu.Unlock()
 	err := send(ctx, m, view)
 	m.mu.Lock()
@@ -94,30 +139,36 @@ func (m *Message) sendPending(ctx context.Context, mine []Add, send SendFunc) (s
 	r.err = err
 	switch {
 	case err == nil:
-		applyAll(r.adds)
+		for _, j := range r.joins {
+			for _, a := range j.adds {
+				apply(a.Line, a)
+			}
+		}
 	case errors.Is(err, ErrNotSent) || ctx.Err() != nil:
-		if rest := without(r.adds, mine); len(rest) > 0 {
+		rest := slices.DeleteFunc(slices.Clone(r.joins), func(j *join) bool { return j == mine })
+		if len(rest) < len(r.joins) {
+			mine.err = err
+		}
+		if len(rest) > 0 {
 			if m.pending == nil {
 				m.pending = &round{done: make(chan struct{})}
 			}
-			m.pending.adds = append(rest, m.pending.adds...)
+			m.pending.joins = append(rest, m.pending.joins...)
 			r.next = m.pending
 		}
-		handedOn = true
 	}
 	close(r.done)
-	return r, handedOn
 }
 
-// withdraw takes adds back from round r, or from the round they moved to,
-// if it has not gone out; otherwise it waits for the call in flight, which
-// its sender's own deadline bounds.
-func (m *Message) withdraw(r *round, adds []Add, cause error) error {
+// withdraw takes join j back from round r, or from the round it moved to,
+// if that has not gone out; otherwise it waits for the call in flight,
+// which its sender's own deadline bounds.
+func (m *Message) withdraw(r *round, j *join, cause error) error {
 	for {
 		m.mu.Lock()
 		if m.pending == r {
-			r.adds = without(r.adds, adds)
-			if len(r.adds) == 0 {
+			r.joins = slices.DeleteFunc(r.joins, func(o *join) bool { return o == j })
+			if len(r.joins) == 0 {
 				m.pending = nil
 				close(r.done)
 			}
@@ -126,7 +177,10 @@ func (m *Message) withdraw(r *round, adds []Add, cause error) error {
 		}
 		m.mu.Unlock()
 		<-r.done
-		if r.next == nil {
+		switch {
+		case j.err != nil:
+			return j.err
+		case r.next == nil:
 			return r.err
 		}
 		r = r.next
@@ -140,17 +194,19 @@ func (m *Message) View() []*group.Entry {
 	return m.viewLocked(nil)
 }
 
-// viewLocked is what the message will show once adds are applied.
-func (m *Message) viewLocked(adds []Add) []*group.Entry {
+// viewLocked is what the message will show once joins are applied.
+func (m *Message) viewLocked(joins []*join) []*group.Entry {
 	byLine := map[*Line]*Line{}
-	for _, a := range adds {
-		l := byLine[a.Line]
-		if l == nil {
-			cp := *a.Line
-			l = &cp
-			byLine[a.Line] = l
+	for _, j := range joins {
+		for _, a := range j.adds {
+			l := byLine[a.Line]
+			if l == nil {
+				cp := *a.Line
+				l = &cp
+				byLine[a.Line] = l
+			}
+			apply(l, a)
 		}
-		apply(l, a)
 	}
 	view := make([]*group.Entry, len(m.lines))
 	for i, l := range m.lines {
@@ -164,12 +220,6 @@ func (m *Message) viewLocked(adds []Add) []*group.Entry {
 		view[i] = &e
 	}
 	return view
-}
-
-func applyAll(adds []Add) {
-	for _, a := range adds {
-		apply(a.Line, a)
-	}
 }
 
 func apply(l *Line, a Add) {
@@ -196,22 +246,4 @@ func apply(l *Line, a Add) {
 		l.LastSeen = a.Seen
 	}
 	l.Quiet = false // active again
-}
-
-// without removes the adds of one push (compared by value, as many times as
-// they were added).
-func without(all, mine []Add) []Add {
-	out := all[:0:0]
-	skip := map[Add]int{}
-	for _, a := range mine {
-		skip[a]++
-	}
-	for _, a := range all {
-		if skip[a] > 0 {
-			skip[a]--
-			continue
-		}
-		out = append(out, a)
-	}
-	return out
 }
