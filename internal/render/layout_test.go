@@ -118,3 +118,35 @@ func TestMentionNeverPushesAMessageOverTheBlockLimit(t *testing.T) {
 		}
 	}
 }
+
+// A live message is re-rendered with its counts now. A text template whose
+// output grows with the count (here one character per record) must not take
+// an update past Slack's limits, whatever the options.
+func TestALiveUpdateStaysWithinLimitsWhateverTheTemplate(t *testing.T) {
+	text, err := ParseTemplate("message.text", `{{ .Body }} {{ printf "%0*d" .Count 0 }}`)
+	require.NoError(t, err)
+	l := &Layout{Text: text, Mention: "<!here>"}
+	var entries []*group.Entry
+	for i := range 40 {
+		entries = append(entries, entry("checkout", fmt.Sprintf("error %c %s", 'a'+i%26, strings.Repeat("x", 100)), 1))
+	}
+	msgs := l.Messages(entries, 1)
+	requireWithinLimits(t, msgs[0])
+	posted := msgs[0].Entries
+	for _, n := range []int{10, 100, 1000, 100000} {
+		grown := make([]*group.Entry, len(posted))
+		for i, e := range posted {
+			cp := *e
+			cp.Count = n
+			grown[i] = &cp
+		}
+		live := l.Live(grown, msgs[0].FoldedRecords(), len(msgs[0].Folded))
+		requireWithinLimits(t, live)
+		assert.Len(t, live.Blocks, len(msgs[0].Blocks), "the same entries, the same blocks")
+		for _, b := range live.Blocks {
+			if s, ok := b.(*slack.SectionBlock); ok && strings.HasPrefix(s.Text.Text, "*ERROR*") {
+				assert.Contains(t, s.Text.Text, "×"+thousands(n), "the count is never what gets cut")
+			}
+		}
+	}
+}

@@ -19,4 +19,9 @@ const (
 	maxAttributeValue = 200
 	maxAttributesText = 1000
 	maxShownAttrs     = 10
+	// minLiveSectionText is as far as a live update cuts an entry's text to
+	// fit: about the smallest an entry was when it was posted. Below the
+	// length of its title line the text is only the cut's marker; the title,
+	// with the count, is never cut.
+	minLiveSectionText = 120
 )

@@ -153,16 +153,26 @@ func (l *Layout) compose(entries []*group.Entry, blocks []slack.Block, folded, f
 
 // Live renders a message whose counters are updated in place: the same
 // entries it was posted with, their counts now, and its fold line. Entries
-// have room for their counts to grow (liveReserve), so an update stays
-// within the limits its first post met.
+// have room for their counts to grow (liveReserve). A text template whose
+// output grows with the count can outgrow that: then the entries' texts are
+// cut, never their counts, until the message fits again.
 func (l *Layout) Live(entries []*group.Entry, folded, foldedGroups int) Message {
-	var blocks []slack.Block
-	for _, e := range entries {
-		blocks = append(blocks, l.entryBlocks(e)...)
+	_, frameSize := l.frame()
+	budget := maxBlocksJSON - frameSize
+	limit := maxSectionText
+	for {
+		var blocks []slack.Block
+		for _, e := range entries {
+			blocks = append(blocks, l.entryBlocksWithin(e, limit)...)
+		}
+		size := jsonSize(blocks)
+		if size <= budget || limit == minLiveSectionText {
+			m := l.compose(entries, blocks, folded, foldedGroups)
+			m.Entries = entries
+			return m
+		}
+		limit = max(minLiveSectionText, limit*budget/size*9/10)
 	}
-	m := l.compose(entries, blocks, folded, foldedGroups)
-	m.Entries = entries
-	return m
 }
 
 func foldText(records, groups int) string {
@@ -217,6 +227,12 @@ func (l *Layout) header(entries []*group.Entry, folded int) slack.Block {
 // the body (or the Text template), and a context line with time, resource,
 // attributes, trace and the Link template.
 func (l *Layout) entryBlocks(e *group.Entry) []slack.Block {
+	return l.entryBlocksWithin(e, maxSectionText)
+}
+
+// entryBlocksWithin is entryBlocks with the section's text cut to limit
+// characters; the title line, with the count, is always whole.
+func (l *Layout) entryBlocksWithin(e *group.Entry, limit int) []slack.Block {
 	title := fmt.Sprintf("*%s* · %s", severityLabel(e.Severity), escape(clip(serviceName(e.Service), 100)))
 	if e.Count > 1 {
 		title += " · ×" + thousands(e.Count)
@@ -226,10 +242,10 @@ func (l *Layout) entryBlocks(e *group.Entry) []slack.Block {
 	}
 	var text string
 	if custom, ok := apply(l.Text, dataOf(e)); ok {
-		text = title + "\n" + fit(custom, maxSectionText-utf8.RuneCountInString(title)-1)
+		text = title + "\n" + fit(custom, limit-utf8.RuneCountInString(title)-1)
 	} else {
 		const fences = len("\n```\n```")
-		body := fit(breakFences(e.Body), maxSectionText-utf8.RuneCountInString(title)-fences)
+		body := fit(breakFences(e.Body), limit-utf8.RuneCountInString(title)-fences)
 		if body == "" {
 			body = " "
 		}
