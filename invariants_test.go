@@ -164,7 +164,8 @@ func runInvariants(t *testing.T, seed uint64) int {
 	w := &world{t: t, seed: seed, rng: rand.New(rand.NewPCG(seed, 0x5eed)), permanent: map[string]bool{}, dests: map[string]*invDest{}}
 	opts := slackemu.Options{Token: testToken}
 	if w.rng.IntN(6) == 0 {
-		// Slack stricter than the configured rate: real 429s.
+		// Slack stricter than the configured rate (at most 2/s here):
+		// real 429s.
 		opts.Rate, opts.Burst, opts.RetryAfter = 1, 1, 1
 	}
 	w.emu = slackemu.New(opts)
@@ -205,6 +206,9 @@ func (w *world) configure() {
 	cfg.BackOffConfig.Enabled = false
 	cfg.Timeout = time.Duration(800+r.IntN(1200)) * time.Millisecond
 	cfg.RateLimit = RateLimitConfig{PerSecond: []float64{2, 4, 8}[r.IntN(3)], Burst: 1 + r.IntN(4)}
+	if w.emu.Options().Rate > 0 {
+		cfg.RateLimit.PerSecond = 2
+	}
 	cfg.Grouping = GroupingConfig{Mask: r.IntN(3) > 0}
 	if r.IntN(4) == 0 {
 		cfg.Grouping.By = []string{"tenant"}
@@ -614,17 +618,24 @@ func (w *world) restart() {
 }
 
 // drain ends the faults and pushes what is pending until nothing is, as the
-// queue would once Slack recovers.
+// queue would once Slack recovers. Each round must deliver something.
 func (w *world) drain() {
 	w.emu.ClearFaults()
-	deadline := time.Now().Add(30 * time.Second)
+	stuckSince, least := time.Now(), -1
 	for {
 		pending := w.takePending()
-		if len(pending) == 0 {
+		records := 0
+		for _, ld := range pending {
+			records += ld.LogRecordCount()
+		}
+		if records == 0 {
 			return
 		}
-		if time.Now().After(deadline) {
-			w.t.Errorf("check 1: %d batches still handed back after 30s of a healthy Slack", len(pending))
+		if least < 0 || records < least {
+			stuckSince, least = time.Now(), records
+		}
+		if time.Since(stuckSince) > 20*time.Second {
+			w.t.Errorf("check 1: %d records still handed back after 20s of a healthy Slack without progress", records)
 			return
 		}
 		time.Sleep(200 * time.Millisecond)

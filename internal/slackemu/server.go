@@ -90,6 +90,9 @@ func (s *Server) routes() {
 	s.mux = m
 }
 
+// Options are the options the emulator runs with, defaults filled in.
+func (s *Server) Options() Options { return s.opts }
+
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
 
