@@ -4,7 +4,7 @@
 #   make generate   regenerate internal/metadata, generated_*_test.go, documentation.md, README status
 #   make build      bin/otelcol-slack (ocb), bin/slackemu, bin/slogapp
 #   make test       vet + unit tests, then the e2e tests against bin/
-#   make reliability  issue #4's scenarios with 60 s windows, a 60 s fuzz; rewrites docs/RELIABILITY.md
+#   make reliability  issue #4's scenarios with 60 s windows, a 60 s fuzz, a SOAK; rewrites docs/RELIABILITY.md
 #   make soak       TestDeliveryInvariants for SOAK (default 10m) of random runs; prints runs, seeds and checks
 #   make bench      issue #5's benchmarks against the alternatives; rewrites docs/BENCHMARKS.md (~10 min)
 #   make demo       run scripts/demo.sh against bin/
@@ -102,22 +102,27 @@ SOAK_TIMEOUT ?= 3h
 soak:
 	INVARIANTS_DURATION=$(SOAK) $(GO) test -run '^TestDeliveryInvariants$$' -count=1 -timeout=$(SOAK_TIMEOUT) -v .
 
-## reliability: fuzz the render path for a minute, then run the e2e/reliability
-## scenarios with RELIABILITY_WINDOW-long outages and hangs (60s), and write
-## the figures to docs/RELIABILITY.md. Fails if any scenario failed; the
-## document is written either way. About 5 minutes (bounded at 14).
+## reliability: fuzz the render path for a minute, run the delivery
+## invariants for SOAK (10m), then the e2e/reliability scenarios with
+## RELIABILITY_WINDOW-long outages and hangs (60s), and write the figures to
+## docs/RELIABILITY.md. Fails if anything failed; the document is written
+## either way. About 5 minutes plus SOAK.
 RELIABILITY_WINDOW ?= 60s
 FUZZTIME ?= 60s
 reliability: build
 	@mkdir -p docs
-	@fuzzlog=$$(mktemp); trap 'rm -f "$$fuzzlog"' EXIT; rc=0; \
+	@fuzzlog=$$(mktemp); soaklog=$$(mktemp); trap 'rm -f "$$fuzzlog" "$$soaklog"' EXIT; rc=0; \
 	fuzzcmd="go test -run '^\$$' -fuzz=FuzzMessages -fuzztime=$(FUZZTIME) -fuzzminimizetime=5s ./internal/render"; \
 	echo "$$fuzzcmd"; \
 	$(GO) test -run '^$$' -fuzz=FuzzMessages -fuzztime=$(FUZZTIME) -fuzzminimizetime=5s ./internal/render >"$$fuzzlog" 2>&1 || rc=$$?; \
 	grep -v '^fuzz: elapsed' "$$fuzzlog" | tail -n 30 || true; grep '^fuzz: elapsed' "$$fuzzlog" | tail -n 1 || true; \
+	soakcmd="make soak SOAK=$(SOAK)"; echo "$$soakcmd"; \
+	$(MAKE) --no-print-directory soak SOAK=$(SOAK) >"$$soaklog" 2>&1 || rc=$$?; \
+	grep -E 'runs in|--- FAIL|^(ok|FAIL)' "$$soaklog" || true; \
 	echo "RELIABILITY_WINDOW=$(RELIABILITY_WINDOW) go -C e2e test -count=1 -timeout=14m ./reliability"; \
 	RELIABILITY_WINDOW=$(RELIABILITY_WINDOW) RELIABILITY_DOC=$(CURDIR)/docs/RELIABILITY.md \
 	RELIABILITY_FUZZ_LOG="$$fuzzlog" RELIABILITY_FUZZ_CMD="$$fuzzcmd" \
+	RELIABILITY_SOAK_LOG="$$soaklog" RELIABILITY_SOAK_CMD="$$soakcmd" \
 	SLACKEMU_BIN=$(CURDIR)/$(BIN)/slackemu OTELCOL_BIN=$(CURDIR)/$(BIN)/otelcol-slack \
 		$(GO) -C e2e test -count=1 -timeout=14m ./reliability || rc=$$?; \
 	echo "wrote docs/RELIABILITY.md"; exit $$rc

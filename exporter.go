@@ -90,8 +90,8 @@ func newSlackExporter(cfg *Config, set exporter.Settings) (*slackExporter, error
 		Exclude:            cfg.Filter.Exclude,
 		DefaultDestination: e.defaultKey,
 	}
-	for i, r := range cfg.Routes {
-		sel.Routes = append(sel.Routes, selection.Route{Condition: r.Condition, Destination: routeDestinationKey(i, r)})
+	for _, r := range cfg.Routes {
+		sel.Routes = append(sel.Routes, selection.Route{Condition: r.Condition, Destination: routeDestinationKey(r)})
 	}
 	if e.selector, err = selection.New(sel, set.TelemetrySettings); err != nil {
 		return nil, err
@@ -130,7 +130,7 @@ func defaultDestinationKey(cfg *Config) string {
 	return webhookKey(string(cfg.WebhookURL))
 }
 
-func routeDestinationKey(_ int, r RouteConfig) string {
+func routeDestinationKey(r RouteConfig) string {
 	if r.Channel != "" {
 		return channelKey(r.Channel, r.Mention)
 	}
@@ -206,7 +206,7 @@ func (e *slackExporter) start(ctx context.Context, host component.Host) error {
 		e.destinations[e.defaultKey] = webhook("webhook", string(e.cfg.WebhookURL), e.cfg.Mention)
 	}
 	for i, r := range e.cfg.Routes {
-		key := routeDestinationKey(i, r)
+		key := routeDestinationKey(r)
 		if _, ok := e.destinations[key]; ok {
 			continue
 		}
