@@ -21,6 +21,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/exporter/exportertest"
 	"go.opentelemetry.io/collector/pdata/plog"
 
@@ -181,4 +182,24 @@ func TestTwoPushesWhoseUpdateFailedPostTheFingerprintOnce(t *testing.T) {
 	msgs := messagesIn(emu, "#alerts")
 	require.Len(t, msgs, 2, "the deleted message and one new live message")
 	assert.Equal(t, 5, recordsShown(t, msgs[0])+recordsShown(t, msgs[1]))
+}
+
+// Suspected in issue #8: a hung connection could hold a message's update
+// slot and keep the quiet loop, and so shutdown, waiting without bound.
+func TestShutdownIsBoundedWhileAQuietMarkHangs(t *testing.T) {
+	emu, srv := emulator(t, nil)
+	cfg := threadsConfig(srv, func(c *ThreadsConfig) { c.QuietAfter = 40 * time.Millisecond })
+	cfg.Timeout = time.Second
+	require.NoError(t, cfg.Validate())
+	e, err := newSlackExporter(cfg, exportertest.NewNopSettings(metadata.Type))
+	require.NoError(t, err)
+	require.NoError(t, e.start(context.Background(), componenttest.NewNopHost()))
+	ctx := context.Background()
+	require.NoError(t, e.push(ctx, e.selectRecords(ctx, errorRecords(1, func(int) string { return "cache unreachable" }))))
+	require.NoError(t, emu.SetFault(slackemu.Fault{Target: "#alerts", Method: "chat.update", Mode: slackemu.FaultHang}))
+	require.Eventually(t, func() bool { return emu.Stats().Destinations["#alerts"].Requests >= 2 }, 5*time.Second, 5*time.Millisecond,
+		"the quiet loop's update reached Slack and hangs")
+	start := time.Now()
+	require.NoError(t, e.shutdown(ctx))
+	assert.Less(t, time.Since(start), cfg.Timeout+time.Second)
 }
