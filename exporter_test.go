@@ -114,15 +114,25 @@ func messagesIn(emu *slackemu.Server, channel string) []slackemu.Message {
 // shown is every text of a message's blocks, as Slack would read them.
 func shown(t *testing.T, m slackemu.Message) string {
 	t.Helper()
+	texts, err := blockTexts(m.Blocks, false)
+	require.NoError(t, err)
+	return strings.Join(texts, "\n") + "\n"
+}
+
+// blockTexts is every text in blocks; with mrkdwnOnly, only the mrkdwn ones:
+// the texts Slack parses for markup (plain_text is shown literally).
+func blockTexts(raw json.RawMessage, mrkdwnOnly bool) ([]string, error) {
 	var blocks any
-	require.NoError(t, json.Unmarshal(m.Blocks, &blocks))
-	var b strings.Builder
+	if err := json.Unmarshal(raw, &blocks); err != nil {
+		return nil, err
+	}
+	var out []string
 	var walk func(any)
 	walk = func(v any) {
 		switch v := v.(type) {
 		case map[string]any:
-			if s, ok := v["text"].(string); ok {
-				b.WriteString(s + "\n")
+			if s, ok := v["text"].(string); ok && (!mrkdwnOnly || v["type"] == "mrkdwn") {
+				out = append(out, s)
 			}
 			for _, c := range v {
 				walk(c)
@@ -134,7 +144,7 @@ func shown(t *testing.T, m slackemu.Message) string {
 		}
 	}
 	walk(blocks)
-	return b.String()
+	return out, nil
 }
 
 func marshal(t *testing.T, ld plog.Logs) string {

@@ -212,7 +212,8 @@ func (w *world) checkMentions(msgs []slackemu.Message) {
 	for _, m := range msgs {
 		for i, v := range m.History {
 			w.checks++
-			found := mentionMarkup.FindAllString(v.Text+"\n"+strings.Join(mrkdwnTexts(v.Blocks), "\n"), -1)
+			texts, _ := blockTexts(v.Blocks, true) // blocks that do not parse fail check 1
+			found := mentionMarkup.FindAllString(v.Text+"\n"+strings.Join(texts, "\n"), -1)
 			for _, f := range found {
 				switch {
 				case m.ThreadTS != "":
@@ -223,34 +224,6 @@ func (w *world) checkMentions(msgs []slackemu.Message) {
 			}
 		}
 	}
-}
-
-// mrkdwnTexts is every mrkdwn text in blocks: the texts Slack parses for
-// mentions (plain_text is shown literally).
-func mrkdwnTexts(raw json.RawMessage) []string {
-	var v any
-	if json.Unmarshal(raw, &v) != nil {
-		return nil
-	}
-	var out []string
-	var walk func(any)
-	walk = func(v any) {
-		switch v := v.(type) {
-		case map[string]any:
-			if s, ok := v["text"].(string); ok && v["type"] == "mrkdwn" {
-				out = append(out, s)
-			}
-			for _, c := range v {
-				walk(c)
-			}
-		case []any:
-			for _, c := range v {
-				walk(c)
-			}
-		}
-	}
-	walk(v)
-	return out
 }
 
 // pacingSlack is how much closer together than the limiter let them go two
