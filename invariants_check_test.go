@@ -307,12 +307,13 @@ func (w *world) checkRetryAfter(what string, calls []slackemu.Call, rate float64
 // checkLiveMessages is the first part of promise 5: a live message's counts
 // never go down from one version to the next, and a line whose count grew
 // is not called quiet; a fingerprint is counted in one message of a channel
-// at a time: once a newer message shows it, the older ones' counts for it
-// never change again.
+// at a time inside the window: once a newer message shows it, the older
+// ones' counts for it never change again.
 func (w *world) checkLiveMessages(msgs []slackemu.Message) {
 	type shownAt struct {
 		msg     string
-		version int // Seq
+		version int       // Seq
+		posted  time.Time // the live messages' clock when the message was posted
 		count   int
 	}
 	byFingerprint := map[string][][]shownAt{} // channel + marker → per message, its versions
@@ -333,7 +334,7 @@ func (w *world) checkLiveMessages(msgs []slackemu.Message) {
 				w.compareVersions(m, i, prev, s)
 			}
 			for _, e := range s.entries {
-				perMarker[e.marker] = append(perMarker[e.marker], shownAt{m.TS, v.Seq, e.count})
+				perMarker[e.marker] = append(perMarker[e.marker], shownAt{m.TS, v.Seq, w.fakeAt(m.History[0].At), e.count})
 			}
 			prev = s
 		}
@@ -346,6 +347,9 @@ func (w *world) checkLiveMessages(msgs []slackemu.Message) {
 		// Messages are in posting order (the emulator's order).
 		for i, older := range messages {
 			for _, newer := range messages[i+1:] {
+				if newer[0].posted.Sub(older[0].posted) >= w.cfg.Threads.Window {
+					continue // the older one's window had passed: it may take a last count in flight
+				}
 				posted := newer[0].version
 				before := -1
 				for _, v := range older {

@@ -106,6 +106,7 @@ type world struct {
 	host   component.Host
 	exp    *slackExporter
 	offset atomic.Int64 // the live messages' clock runs this far ahead
+	jumps  []clockJump  // every change of offset
 	dests  map[string]*invDest
 	specs  []*fpSpec
 
@@ -144,6 +145,25 @@ type pushRecord struct {
 	ended   time.Time
 	ok      bool
 	markers map[string]bool // dest + marker
+}
+
+// clockJump is when the test moved the live messages' clock, and by how
+// much it was ahead from then on.
+type clockJump struct {
+	at     time.Time
+	offset time.Duration
+}
+
+// fakeAt is the live messages' clock at real time t.
+func (w *world) fakeAt(t time.Time) time.Time {
+	offset := time.Duration(0)
+	for _, j := range w.jumps {
+		if t.Before(j.at) {
+			break
+		}
+		offset = j.offset
+	}
+	return t.Add(offset)
 }
 
 type tickRecord struct {
@@ -381,7 +401,9 @@ func (w *world) step() {
 	case p < 72:
 		d := []time.Duration{w.cfg.Threads.QuietAfter / 2, w.cfg.Threads.QuietAfter + time.Minute, w.cfg.Threads.Window + time.Minute, time.Duration(r.IntN(600)) * time.Second}[r.IntN(4)]
 		w.logf("advance the clock %s", d)
-		w.offset.Add(int64(d))
+		w.mu.Lock()
+		w.jumps = append(w.jumps, clockJump{at: time.Now(), offset: time.Duration(w.offset.Add(int64(d)))})
+		w.mu.Unlock()
 	case p < 80:
 		w.logf("quiet tick")
 		w.quietTick()

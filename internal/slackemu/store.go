@@ -38,6 +38,7 @@ type Version struct {
 	// Seq orders versions across all messages: a version with a lower Seq
 	// was applied first.
 	Seq    int             `json:"seq"`
+	At     time.Time       `json:"at"`
 	Text   string          `json:"text"`
 	Blocks json.RawMessage `json:"blocks"`
 }
@@ -105,7 +106,7 @@ func cloneMessages(msgs []Message) []Message {
 // versionLocked is the next version of a message.
 func (s *Server) versionLocked(text string, blocks json.RawMessage) Version {
 	s.versions++
-	return Version{Seq: s.versions, Text: text, Blocks: blocks}
+	return Version{Seq: s.versions, At: time.Now(), Text: text, Blocks: blocks}
 }
 
 // channelName folds "#alerts", "alerts" and "Alerts" into one channel, "#alerts".

@@ -378,3 +378,32 @@ func TestCountsNeverGoToAMessageThatNoLongerCountsTheFingerprint(t *testing.T) {
 	tr.Forget(old)
 	assert.ErrorIs(t, old.Update(ctx, []Add{{Line: b, Count: 1}}, ok), ErrMoved, "a forgotten message counts nothing")
 }
+
+// Found by TestDeliveryInvariants: with a small max_tracked, a message was
+// forgotten while its update was on its way to Slack; its fingerprint was
+// posted anew and the late update counted it in the old message too.
+func TestAMessageIsNotForgottenWhileItsUpdateIsOnItsWay(t *testing.T) {
+	var dropped []*Message
+	tr := New(Config{Window: time.Hour, QuietAfter: time.Hour, MaxTracked: 1}, func(m *Message) { dropped = append(dropped, m) })
+	m := tr.Register("d", "C1", "1.1", t0, entries("a"), 0, 0)
+	_, a := tr.Live("d", "a", t0)
+	inFlight, release := make(chan struct{}), make(chan struct{})
+	done := make(chan error)
+	go func() {
+		done <- m.Update(context.Background(), []Add{{Line: a, Count: 1}}, func(context.Context, *Message, []*group.Entry) error {
+			close(inFlight)
+			<-release
+			return nil
+		})
+	}()
+	<-inFlight
+	tr.Register("d", "C1", "1.2", t0, entries("b"), 0, 0) // over the bound
+	got, _ := tr.Live("d", "a", t0)
+	assert.Same(t, m, got, "still live while its update is on its way")
+	assert.Empty(t, dropped)
+	close(release)
+	require.NoError(t, <-done)
+	tr.Register("d", "C1", "1.3", t0, entries("c"), 0, 0)
+	assert.Contains(t, dropped, m, "forgotten once Slack answered")
+	assert.Equal(t, 1, tr.Len())
+}

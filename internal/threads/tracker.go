@@ -5,6 +5,7 @@ package threads
 
 import (
 	"container/list"
+	"slices"
 	"sync"
 	"time"
 
@@ -49,7 +50,8 @@ type Message struct {
 	mu        sync.Mutex
 	lines     []*Line
 	pending   *round
-	forgotten bool          // dropped by the tracker: never saved again
+	sending   bool          // a round is on its way to Slack
+	forgotten bool          // dropped by the tracker: never saved or updated again
 	slot      chan struct{} // held by the push sending this message's update
 	elem      *list.Element // in Tracker.lru
 }
@@ -125,10 +127,15 @@ func (t *Tracker) add(m *Message) {
 			t.byKey[k] = m
 		}
 	}
-	for len(t.byKey) > t.cfg.MaxTracked && t.lru.Len() > 1 {
-		oldest := t.lru.Back().Value.(*Message)
-		t.removeLocked(oldest)
-		dropped = append(dropped, oldest)
+	// The least recently active go first, but never one whose update is on
+	// its way to Slack: its fingerprints could be posted anew and counted
+	// in two messages. The bound waits for that update.
+	for el := t.lru.Back(); len(t.byKey) > t.cfg.MaxTracked && el != nil && el != m.elem; {
+		oldest := el.Value.(*Message)
+		el = el.Prev()
+		if t.removeLocked(oldest, false) {
+			dropped = append(dropped, oldest)
+		}
 	}
 	t.mu.Unlock()
 	t.dropped(dropped)
@@ -159,17 +166,24 @@ func (t *Tracker) ownsLocked(m *Message, l *Line) bool {
 	return t.byKey[key(m.Dest, l.Entry.Fingerprint)] == m
 }
 
-func (t *Tracker) removeLocked(m *Message) {
-	t.lru.Remove(m.elem)
-	m.elem = nil
+// removeLocked forgets m, unless an update of m is on its way to Slack and
+// Slack may still show it (force says it cannot: the message is gone).
+func (t *Tracker) removeLocked(m *Message, force bool) bool {
 	m.mu.Lock()
+	if m.sending && !force {
+		m.mu.Unlock()
+		return false
+	}
 	m.forgotten = true
 	m.mu.Unlock()
+	t.lru.Remove(m.elem)
+	m.elem = nil
 	for _, l := range m.lines {
 		if t.ownsLocked(m, l) {
 			delete(t.byKey, key(m.Dest, l.Entry.Fingerprint))
 		}
 	}
+	return true
 }
 
 func (t *Tracker) dropped(ms []*Message) {
@@ -190,12 +204,13 @@ func (t *Tracker) Touch(m *Message) {
 	}
 }
 
-// Forget drops m: its fingerprints are no longer live.
+// Forget drops m, which Slack can no longer update: its fingerprints are no
+// longer live.
 func (t *Tracker) Forget(m *Message) {
 	t.mu.Lock()
 	tracked := m.elem != nil
 	if tracked {
-		t.removeLocked(m)
+		t.removeLocked(m, true)
 	}
 	t.mu.Unlock()
 	if tracked {
@@ -227,9 +242,7 @@ func (t *Tracker) GoingQuiet(now time.Time) []*Message {
 			done = append(done, m)
 		}
 	}
-	for _, m := range done {
-		t.removeLocked(m)
-	}
+	done = slices.DeleteFunc(done, func(m *Message) bool { return !t.removeLocked(m, false) })
 	t.mu.Unlock()
 	t.dropped(done)
 	return out

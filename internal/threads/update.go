@@ -132,10 +132,12 @@ func (m *Message) sendPending(ctx context.Context, mine *join, send SendFunc) {
 		return
 	}
 	view := m.viewLocked(r.joins)
+	m.sending = true // the tracker keeps m until Slack has answered
 	m.mu.Unlock()
 	err := send(ctx, m, view)
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.sending = false
 	r.err = err
 	switch {
 	case err == nil:
