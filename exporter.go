@@ -116,7 +116,17 @@ func newSlackExporter(cfg *Config, set exporter.Settings) (*slackExporter, error
 // queued for one team's webhook can never reach another's because routes
 // were inserted or reordered before a restart.
 func channelKey(channel, mention string) string {
-	key := "channel:" + strings.TrimPrefix(channel, "#")
+	return withMention("channel:"+strings.TrimPrefix(channel, "#"), mention)
+}
+
+func webhookKey(url, mention string) string {
+	sum := sha256.Sum256([]byte(url))
+	return withMention("webhook:"+hex.EncodeToString(sum[:12]), mention)
+}
+
+// withMention tells apart destinations that post to one place with and
+// without a mention: their messages look different.
+func withMention(key, mention string) string {
 	if m := normalizedMention(mention); m != "" {
 		key += " " + m
 	}
@@ -127,19 +137,14 @@ func defaultDestinationKey(cfg *Config) string {
 	if cfg.Token != "" {
 		return channelKey(cfg.Channel, cfg.Mention)
 	}
-	return webhookKey(string(cfg.WebhookURL))
+	return webhookKey(string(cfg.WebhookURL), cfg.Mention)
 }
 
 func routeDestinationKey(r RouteConfig) string {
 	if r.Channel != "" {
 		return channelKey(r.Channel, r.Mention)
 	}
-	return webhookKey(string(r.WebhookURL))
-}
-
-func webhookKey(url string) string {
-	sum := sha256.Sum256([]byte(url))
-	return "webhook:" + hex.EncodeToString(sum[:12])
+	return webhookKey(string(r.WebhookURL), r.Mention)
 }
 
 // normalizedMention is the markup of a mention Validate accepted.

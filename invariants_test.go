@@ -239,7 +239,7 @@ func (w *world) configure() {
 	channels := 1 + r.IntN(4)
 	if webhookMode {
 		cfg.WebhookURL = configopaqueString(hook("B0"))
-		w.addDest("", webhookKey(hook("B0")), "webhook/TINV/B0", "")
+		w.addDest("", webhookKey(hook("B0"), ""), "webhook/TINV/B0", "")
 	} else {
 		cfg.Token = testToken
 		cfg.Channel = "#inv-a"
@@ -252,7 +252,7 @@ func (w *world) configure() {
 		if webhookMode || r.IntN(4) == 0 {
 			b := fmt.Sprintf("B%d", i)
 			route.WebhookURL = configopaqueString(hook(b))
-			w.addDest(label, webhookKey(hook(b)), "webhook/TINV/"+b, route.Mention)
+			w.addDest(label, webhookKey(hook(b), route.Mention), "webhook/TINV/"+b, route.Mention)
 		} else {
 			route.Channel = fmt.Sprintf("#inv-%c", 'a'+i)
 			w.addDest(label, channelKey(route.Channel, route.Mention), route.Channel, route.Mention)

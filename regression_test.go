@@ -203,3 +203,24 @@ func TestShutdownIsBoundedWhileAQuietMarkHangs(t *testing.T) {
 	require.NoError(t, e.shutdown(ctx))
 	assert.Less(t, time.Since(start), cfg.Timeout+time.Second)
 }
+
+// Two routes to one webhook, one with a mention: each keeps its own look.
+func TestOneWebhookWithAndWithoutAMention(t *testing.T) {
+	emu, srv := emulator(t, nil)
+	hook := configopaqueString(srv.URL + "/services/T1/B1/shared-secret")
+	cfg := createDefaultConfig().(*Config)
+	cfg.WebhookURL = hook
+	cfg.Routes = []RouteConfig{{Condition: `severity_number >= SEVERITY_NUMBER_FATAL`, WebhookURL: hook, Mention: "here"}}
+	e := started(t, cfg, exportertest.NewNopSettings(metadata.Type))
+	ctx := context.Background()
+	require.NoError(t, e.push(ctx, e.selectRecords(ctx, logsOf(
+		rec{"checkout", "dev", plog.SeverityNumberError, "an error"},
+		rec{"checkout", "dev", plog.SeverityNumberFatal, "a fatal one"},
+	))))
+	msgs := messagesIn(emu, "webhook/T1/B1")
+	require.Len(t, msgs, 2)
+	for _, m := range msgs {
+		paged := strings.Contains(m.Text, "<!here>")
+		assert.Equal(t, strings.Contains(shown(t, m), "a fatal one"), paged, "only the FATAL route pages: %q", m.Text)
+	}
+}
