@@ -273,7 +273,7 @@ func (w *world) checkPacing(calls []slackemu.Call) {
 
 // answerGrace is how long after a 429 reached Slack a call already on its
 // way may still arrive: the exporter had not heard of the 429 yet.
-const answerGrace = 50 * time.Millisecond
+const answerGrace = 80 * time.Millisecond
 
 // checkRetryAfter: after a 429, no call of calls before its Retry-After,
 // then no faster than rate from the pause's end.
