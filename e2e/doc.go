@@ -7,7 +7,10 @@
 //	make build && go -C e2e test ./...
 //
 // SLACKEMU_BIN and OTELCOL_BIN override their paths (default ../bin/slackemu
-// and ../bin/otelcol-slack). Everything listens on 127.0.0.1 only.
+// and ../bin/otelcol-slack). A collector binary older than the exporter's
+// sources (go.mod, go.sum, builder-config.yaml, the non-test .go files of the
+// module root and internal/) fails the test that starts it: it would test
+// old code. Everything listens on 127.0.0.1 only.
 //
 // The harness lives in package e2e/harness (aliased into package e2e by
 // harness_test.go): StartEmulator, StartCollector,

@@ -75,6 +75,86 @@ func binary(t testing.TB, env, name string) string {
 	return abs
 }
 
+// collectorBinary is binary for bin/otelcol-slack, refused if it is older
+// than a source of the exporter it is built from: it would test old code.
+// `make test` builds it first, so refusing is enough.
+func collectorBinary(t testing.TB) string {
+	t.Helper()
+	bin := binary(t, "OTELCOL_BIN", "otelcol-slack")
+	root := filepath.Dir(findUp("builder-config.yaml"))
+	if err := olderThanSources(bin, root); err != nil {
+		t.Fatal(err)
+	}
+	return bin
+}
+
+// olderThanSources returns an error naming the newest of the exporter's
+// sources under root if bin was built before it changed. The sources are
+// what the Makefile rebuilds the collector for (a subset of them, so that
+// `make build` always makes the binary newer than every one): go.mod,
+// go.sum, builder-config.yaml, and the non-test .go files of the module
+// root's package and of internal/.
+func olderThanSources(bin, root string) error {
+	fi, err := os.Stat(bin)
+	if err != nil {
+		return err
+	}
+	built := fi.ModTime()
+	var newest string
+	var newestAt time.Time
+	consider := func(path string, at time.Time) {
+		if at.After(built) && at.After(newestAt) {
+			newest, newestAt = path, at
+		}
+	}
+	for _, name := range []string{"go.mod", "go.sum", "builder-config.yaml"} {
+		fi, err := os.Stat(filepath.Join(root, name))
+		if err != nil {
+			return fmt.Errorf("%s is not the exporter's source tree: %w", root, err)
+		}
+		consider(name, fi.ModTime())
+	}
+	isSource := func(name string) bool {
+		return strings.HasSuffix(name, ".go") && !strings.HasSuffix(name, "_test.go")
+	}
+	top, err := os.ReadDir(root)
+	if err != nil {
+		return err
+	}
+	for _, e := range top {
+		if e.Type().IsRegular() && isSource(e.Name()) {
+			fi, err := e.Info()
+			if err != nil {
+				return err
+			}
+			consider(e.Name(), fi.ModTime())
+		}
+	}
+	err = filepath.WalkDir(filepath.Join(root, "internal"), func(path string, d os.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() || !isSource(d.Name()) {
+			return err
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(root, path)
+		if err != nil {
+			return err
+		}
+		consider(rel, fi.ModTime())
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if newest != "" {
+		return fmt.Errorf("%s was built at %s, before %s changed (%s): it would test old code; run `make build` (make test does)",
+			bin, built.Format(time.DateTime), newest, newestAt.Format(time.DateTime))
+	}
+	return nil
+}
+
 // findUp returns rel under the nearest of the working directory and its
 // parents (at most 6 levels) where it exists, else rel under the parent of
 // the working directory (where it would be for package e2e).
@@ -524,7 +604,7 @@ func StartCollector(t testing.TB, config string, env ...string) *Collector {
 		OTLPGRPC:   fmt.Sprintf("127.0.0.1:%d", FreePort(t)),
 		StorageDir: filepath.Join(dir, "storage"),
 		ConfigPath: filepath.Join(dir, "config.yaml"),
-		bin:        binary(t, "OTELCOL_BIN", "otelcol-slack"),
+		bin:        collectorBinary(t),
 		out:        &output{},
 	}
 	metricsPort := FreePort(t)

@@ -128,7 +128,7 @@ type RunResult struct {
 //	res := harness.RunCollector(t, 30*time.Second, cfg, nil, "validate", "--config", "{config}")
 func RunCollector(t testing.TB, timeout time.Duration, config string, env []string, args ...string) RunResult {
 	t.Helper()
-	bin := binary(t, "OTELCOL_BIN", "otelcol-slack")
+	bin := collectorBinary(t)
 	path := filepath.Join(t.TempDir(), "config.yaml")
 	if err := os.WriteFile(path, []byte(config), 0o600); err != nil {
 		t.Fatal(err)
