@@ -56,6 +56,21 @@ func TestIdenticalRecordsCollapse(t *testing.T) {
 	assert.Equal(t, plog.SeverityNumberFatal, entries[3].Severity)
 }
 
+func TestTheMostFrequentComeFirst(t *testing.T) {
+	t0 := time.Date(2026, 11, 27, 14, 0, 0, 0, time.UTC)
+	g := New(Options{})
+	for i, body := range []string{"rare", "common", "common", "frequent", "common", "frequent"} {
+		g.Add(resource("checkout"), record(body, t0), plog.SeverityNumberError, i)
+	}
+	var order []string
+	var counts []int
+	for _, e := range g.Entries() {
+		order, counts = append(order, e.Body), append(counts, e.Count)
+	}
+	assert.Equal(t, []string{"common", "frequent", "rare"}, order, "most frequent first, whatever came first")
+	assert.Equal(t, []int{3, 2, 1}, counts)
+}
+
 func TestBodyKindsAndTrace(t *testing.T) {
 	g := New(Options{})
 	lr := plog.NewLogRecord()
@@ -91,6 +106,26 @@ func TestMaskingGroupsRecordsThatDifferInVariableParts(t *testing.T) {
 		{`user "alice" and 'bob' denied`, "user '…' and '…' denied"},
 		{`an unmatched " quote`, `an unmatched " quote`},
 		{"plain words stay", "plain words stay"},
+		// Every letter and digit is part of a word, the first and last of
+		// each range too; a word with a digit is variable.
+		{"exit 9, shard z9 in zone A1 and Z0 failed", "exit #, shard # in zone # and # failed"},
+		// Eight hex letters or more are an id, fewer are a word, in either case.
+		{"token deadbeef expired, cache decaded", "token # expired, cache decaded"},
+		{"object FACADEBEAD gone", "object # gone"},
+		// A UUID at the very end, or as a word of its own in a long text.
+		{"request 123e4567-e89b-12d3-a456-426614174000", "request #"},
+		{"while retrying the request to the ledger, 0badcafe-abcd-4def-beef-acedfacebead, it failed",
+			"while retrying the request to the ledger, #, it failed"},
+		// A UUID run into more letters and digits is not a UUID: its parts
+		// are masked one by one.
+		{"id 123e4567-e89b-12d3-a456-426614174000x1", "id #-#-#-#-#"},
+		// Long texts without an id keep their words.
+		{"the ledger could not be reached within the configured deadline", "the ledger could not be reached within the configured deadline"},
+		// An empty quoted value is a quoted value; a quote closed on another
+		// line is not one.
+		{`got '' and 'x'`, `got '…' and '…'`},
+		{"line\n'one' ok", "line\n'…' ok"},
+		{"said 'it\n' twice", "said 'it\n' twice"},
 	} {
 		assert.Equal(t, tc.want, maskVariableParts(tc.in), tc.in)
 	}
