@@ -120,6 +120,30 @@ func TestPauseOnlyGrows(t *testing.T) {
 	assert.Greater(t, wait.Delay, 250*time.Millisecond, "the longer pause stands")
 }
 
+func TestAvailableCountsWhatIsLeftOfTheBurst(t *testing.T) {
+	l := NewLimiter(0.1, 3) // a slot every ~10s: nothing comes back during the test
+	for left := 3; left > 0; left-- {
+		assert.Equal(t, left, l.Available())
+		require.NoError(t, l.Wait(context.Background(), 0, 0))
+	}
+	assert.Equal(t, 0, l.Available())
+}
+
+// A burst is the burst configured, however slow the rate: here one post in
+// about 32 years, where the tolerance of a burst of 3 is close to the bound
+// on time spans.
+func TestABurstHoldsAtTheSlowestRates(t *testing.T) {
+	for _, burst := range []int{1, 3, 4} {
+		l := NewLimiter(1e-9, burst)
+		for i := range burst {
+			require.NoError(t, l.Wait(context.Background(), 0, 0), "burst %d, post %d", burst, i+1)
+		}
+		var wait *WaitTooLongError
+		require.ErrorAs(t, l.Wait(context.Background(), time.Second, 0), &wait, "burst %d: one post more", burst)
+		assert.Greater(t, wait.Delay, 24*time.Hour)
+	}
+}
+
 func TestExtremeRatesStayFinite(t *testing.T) {
 	for _, tc := range []struct {
 		perSecond float64
@@ -130,6 +154,17 @@ func TestExtremeRatesStayFinite(t *testing.T) {
 		assert.NoError(t, l.Wait(context.Background(), NoMaxWait, 0))
 		l.Pause(time.Second)
 		assert.Equal(t, 0, l.Available())
+	}
+	// One post in 30,000 years: the second waits (the interval is bounded,
+	// not wrapped around), the rate at the other end never does.
+	slow := NewLimiter(1e-12, 1)
+	require.NoError(t, slow.Wait(context.Background(), 0, 0))
+	var wait *WaitTooLongError
+	require.ErrorAs(t, slow.Wait(context.Background(), time.Second, 0), &wait)
+	assert.Greater(t, wait.Delay, 365*24*time.Hour)
+	fast := NewLimiter(math.MaxFloat64, 1)
+	for range 3 {
+		require.NoError(t, fast.Wait(context.Background(), 0, 0))
 	}
 }
 

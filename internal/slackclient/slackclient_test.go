@@ -2,9 +2,13 @@ package slackclient
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -155,6 +159,77 @@ func TestNetworkErrorsAreTransientAndRedacted(t *testing.T) {
 	assert.Equal(t, Transient, se.Class)
 	assert.Equal(t, "timeout", se.Code)
 	assert.NotContains(t, err.Error(), "hook-secret")
+}
+
+func TestWebhookStatusesWithoutACode(t *testing.T) {
+	for _, tt := range []struct {
+		status     int
+		class      Class
+		retryAfter string
+		wait       time.Duration
+	}{
+		{500, Transient, "", 0},
+		{408, Transient, "", 0},
+		{499, Permanent, "", 0},
+		{429, Throttled, "", time.Second}, // no Retry-After: wait a second
+		{429, Throttled, "0", time.Second},
+		{429, Throttled, "-5", time.Second},
+		{429, Throttled, "12", 12 * time.Second},
+	} {
+		header := map[string]string{}
+		if tt.retryAfter != "" {
+			header["Retry-After"] = tt.retryAfter
+		}
+		srv, _ := answer(t, tt.status, header, "<html>not a code</html>")
+		se := asError(t, NewWebhook(srv.URL+"/services/a/b/c", srv.Client()).Post(context.Background(), "t", blocks))
+		assert.Equal(t, tt.class, se.Class, "%d", tt.status)
+		assert.Equal(t, fmt.Sprintf("http_%d", tt.status), se.Code)
+		assert.Equal(t, tt.wait, se.RetryAfter, "%d, Retry-After %q", tt.status, tt.retryAfter)
+	}
+}
+
+// A network error names the host that failed, never the rest of the URL
+// (a webhook's path is its secret).
+func TestNetworkErrorsNameTheHostOnly(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	host := strings.TrimPrefix(srv.URL, "http://")
+	srv.Close()
+	err := NewWebhook(srv.URL+"/services/T0/B0/hook-secret", http.DefaultClient).Post(context.Background(), "t", blocks)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "http://"+host+"/…")
+	assert.NotContains(t, err.Error(), "hook-secret")
+
+	for _, raw := range []string{"/services/T0/B0/hook-secret", "::hook-secret"} {
+		err := redact(&url.Error{Op: "Post", URL: raw, Err: errors.New("refused")})
+		assert.Equal(t, "Post (url redacted): refused", err.Error(), "%q has no host to show", raw)
+	}
+}
+
+func TestAReplyGoesToItsThreadAndAPostDoesNot(t *testing.T) {
+	srv, got := answer(t, 200, nil, `{"ok":true,"channel":"C1","ts":"1.3"}`)
+	api := NewWebAPI("xoxb-t", srv.URL+"/api/", srv.Client())
+	_, err := api.Post(context.Background(), "C1", "1.2", "reply", blocks)
+	require.NoError(t, err)
+	assert.Contains(t, *got, "thread_ts=1.2")
+	_, err = api.Post(context.Background(), "C1", "", "top", blocks)
+	require.NoError(t, err)
+	assert.NotContains(t, *got, "thread_ts")
+}
+
+func TestUpdateReplacesTheMessage(t *testing.T) {
+	srv, got := answer(t, 200, nil, `{"ok":true,"channel":"C1","ts":"1.2"}`)
+	api := NewWebAPI("xoxb-t", srv.URL+"/api/", srv.Client())
+	require.NoError(t, api.Update(context.Background(), Ref{ChannelID: "C1", TS: "1.2"}, "now 3", blocks))
+	assert.Contains(t, *got, "channel=C1")
+	assert.Contains(t, *got, "ts=1.2")
+	assert.Contains(t, *got, "text=now+3")
+	assert.Contains(t, *got, "blocks=")
+
+	srv, _ = answer(t, 200, nil, `{"ok":false,"error":"message_not_found"}`)
+	err := NewWebAPI("xoxb-t", srv.URL+"/api/", srv.Client()).Update(context.Background(), Ref{ChannelID: "C1", TS: "1.2"}, "t", blocks)
+	se := asError(t, err)
+	assert.Equal(t, Permanent, se.Class)
+	assert.Equal(t, "message_not_found", se.Code)
 }
 
 func TestHintsNameTheFix(t *testing.T) {
