@@ -69,13 +69,14 @@ type page struct {
 // paginate packs entries into at most maxPages pages and returns the
 // entries left over, unrendered: they are only counted. A page closes only
 // when the next entry would break the block count or the size budget; every
-// page keeps room for the frame compose puts around it.
+// page keeps room for the frame compose puts around it. An entry too large
+// for a page of its own has its section cut until it fits.
 func (l *Layout) paginate(entries []*group.Entry, maxPages int) (pages []page, rest []*group.Entry) {
 	var cur page
 	size := 0
 	frameBlocks, frameSize := l.frame()
 	for i, e := range entries {
-		blocks := l.entryBlocks(e)
+		blocks := l.entryBlocksFitting(e, maxBlocksJSON-frameSize)
 		n := jsonSize(blocks) + liveReserve
 		if len(cur.entries) > 0 && (len(cur.blocks)+len(blocks)+frameBlocks > maxBlocks || size+n > maxBlocksJSON-frameSize) {
 			pages = append(pages, cur)
@@ -92,6 +93,30 @@ func (l *Layout) paginate(entries []*group.Entry, maxPages int) (pages []page, r
 		pages = append(pages, cur)
 	}
 	return pages, nil
+}
+
+// entryBlocksFitting is entryBlocks, with the section's text cut as Live
+// cuts it when the entry with its liveReserve would not fit budget, a page
+// on its own: its context (attributes, resource, link) can take most of a
+// page when every value is at its limit and full of characters that JSON
+// escapes.
+func (l *Layout) entryBlocksFitting(e *group.Entry, budget int) []slack.Block {
+	return cutToFit(budget, liveReserve, func(limit int) []slack.Block { return l.entryBlocksWithin(e, limit) })
+}
+
+// cutToFit renders blocks with the section texts cut to limit, starting
+// whole (maxSectionText), and cuts further until the blocks' JSON plus extra
+// fits budget, or the limit is down to minLiveSectionText.
+func cutToFit(budget, extra int, render func(limit int) []slack.Block) []slack.Block {
+	limit := maxSectionText
+	for {
+		blocks := render(limit)
+		size := jsonSize(blocks) + extra
+		if size <= budget || limit == minLiveSectionText {
+			return blocks
+		}
+		limit = max(minLiveSectionText, limit*budget/size*9/10)
+	}
 }
 
 // headerBudget bounds the JSON of a header block (150 characters, each at
@@ -158,21 +183,16 @@ func (l *Layout) compose(entries []*group.Entry, blocks []slack.Block, folded, f
 // cut, never their counts, until the message fits again.
 func (l *Layout) Live(entries []*group.Entry, folded, foldedGroups int) Message {
 	_, frameSize := l.frame()
-	budget := maxBlocksJSON - frameSize
-	limit := maxSectionText
-	for {
+	blocks := cutToFit(maxBlocksJSON-frameSize, 0, func(limit int) []slack.Block {
 		var blocks []slack.Block
 		for _, e := range entries {
 			blocks = append(blocks, l.entryBlocksWithin(e, limit)...)
 		}
-		size := jsonSize(blocks)
-		if size <= budget || limit == minLiveSectionText {
-			m := l.compose(entries, blocks, folded, foldedGroups)
-			m.Entries = entries
-			return m
-		}
-		limit = max(minLiveSectionText, limit*budget/size*9/10)
-	}
+		return blocks
+	})
+	m := l.compose(entries, blocks, folded, foldedGroups)
+	m.Entries = entries
+	return m
 }
 
 func foldText(records, groups int) string {

@@ -272,3 +272,45 @@ func TestClippingEscapedTextNeverCutsAnEntity(t *testing.T) {
 		assert.True(t, strings.HasSuffix(joined, "&amp;…"), "clipped after a whole entity: %q", joined[len(joined)-20:])
 	}
 }
+
+// Found by mutation testing (the guard that puts an entry alone on a page
+// when it does not fit one): an entry whose every text is at its limit and
+// full of characters that JSON escapes made a message of 15,927 characters
+// of blocks, over the 12,000 budget. Its section is cut as a live update's
+// would be; its count and context stay.
+func TestAnEntryAtEveryLimitStillMakesAMessageWithinLimits(t *testing.T) {
+	link, err := ParseTemplate("link", `https://x.example/{{ index .Attributes "path" }}`)
+	require.NoError(t, err)
+	l := &Layout{Link: link, Mention: "<!subteam^S0ONCALL>"}
+	heavy := func(n int) string { return strings.Repeat("<", n) }
+	e := entry(heavy(200), heavy(5000), 123456789)
+	for _, k := range resourceContextKeys {
+		e.Resource = append(e.Resource, group.Attr{Key: k, Value: heavy(300)})
+	}
+	e.Attributes = []group.Attr{{Key: "path", Value: strings.Repeat("&", 390)}}
+	for i := range 12 {
+		e.Attributes = append(e.Attributes, group.Attr{Key: fmt.Sprintf("k%d", i), Value: heavy(300)})
+	}
+	e.TraceID, e.SpanID = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+	require.NotEmpty(t, l.linkText(e), "the link is shown: it is within a context element's 2,000 characters")
+
+	for _, entries := range [][]*group.Entry{{e}, {entry("checkout", "first", 1), e, entry("checkout", "last", 1)}} {
+		msgs := l.Messages(entries, len(entries))
+		records := 0
+		for _, m := range msgs {
+			requireWithinLimits(t, m)
+			records += m.Records()
+		}
+		assert.Equal(t, count(entries), records, "every record shown or counted")
+		var section string
+		for _, m := range msgs {
+			for _, b := range m.Blocks {
+				if s, ok := b.(*slack.SectionBlock); ok && strings.Contains(s.Text.Text, "×123,456,789") {
+					section = s.Text.Text
+				}
+			}
+		}
+		assert.Contains(t, section, "more characters)", "the body is cut, with the marker")
+		assert.True(t, strings.HasPrefix(section, "*ERROR* · "+strings.Repeat("&lt;", 99)+"… · ×123,456,789\n"), "the title line stays whole")
+	}
+}
