@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/slack-go/slack"
 	"github.com/stretchr/testify/assert"
@@ -41,6 +42,44 @@ func TestTemplatesShapeTheMessage(t *testing.T) {
 		"template output is escaped like any log text")
 	ctx := strings.Join(texts(m), "\n")
 	assert.Contains(t, ctx, "<https://tracing.example/trace/4bf92f3577b34da6a3ce929d0e0e4736?q=%3C%21channel%3E+card+declined+%26+retried|🔗 link>")
+}
+
+// A link is shown up to the 2,000 characters of a context element.
+func TestALinkIsShownUpToTheLimitOfAContextElement(t *testing.T) {
+	link, err := ParseTemplate("link", `https://x.example/{{ .Body }}`)
+	require.NoError(t, err)
+	l := &Layout{Link: link}
+	e := entry("svc", "", 1)
+	e.Body = strings.Repeat("a", maxContextElement-utf8.RuneCountInString(l.linkText(e)))
+	require.Equal(t, maxContextElement, utf8.RuneCountInString(l.linkText(e)))
+	m := l.Messages([]*group.Entry{e}, 1)[0]
+	requireWithinLimits(t, m)
+	assert.Contains(t, strings.Join(texts(m), "\n"), "|🔗 link>")
+
+	e.Body += "a"
+	m = l.Messages([]*group.Entry{e}, 1)[0]
+	requireWithinLimits(t, m)
+	assert.NotContains(t, strings.Join(texts(m), "\n"), "|🔗 link>", "one character over: left out")
+}
+
+// A text template's output fills the section: whole when it fits, cut
+// with the marker when it does not, never past Slack's 3,000 characters.
+func TestATextTemplateFillsTheSectionAndNoMore(t *testing.T) {
+	text, err := ParseTemplate("message.text", `{{ .Body }}`)
+	require.NoError(t, err)
+	l := &Layout{Text: text}
+	title := "*ERROR* · checkout" // and a newline
+	room := maxSectionText - utf8.RuneCountInString(title) - 1
+	for n := room - 3; n <= room+3; n++ {
+		m := l.Messages([]*group.Entry{entry("checkout", strings.Repeat("x", n), 1)}, 1)[0]
+		requireWithinLimits(t, m)
+		section := m.Blocks[1].(*slack.SectionBlock).Text.Text
+		if n <= room {
+			assert.Equal(t, title+"\n"+strings.Repeat("x", n), section, "%d characters fit", n)
+		} else {
+			assert.Contains(t, section, "more characters)", "%d characters do not fit", n)
+		}
+	}
 }
 
 func TestLinkThatIsNotAURLIsLeftOut(t *testing.T) {
@@ -86,6 +125,8 @@ func TestNormalizeMention(t *testing.T) {
 	for in, want := range map[string]string{
 		"here": "<!here>", "@channel": "<!channel>", "<!everyone>": "<!everyone>",
 		"U0123ABC": "<@U0123ABC>", "<@W99>": "<@W99>", "S0ONCALL": "<!subteam^S0ONCALL>", "<!subteam^S1>": "<!subteam^S1>",
+		// Ids are capital letters and digits, any of them.
+		"UAZ09": "<@UAZ09>", "WZZZ": "<@WZZZ>",
 	} {
 		got, err := NormalizeMention(in)
 		require.NoError(t, err, in)
@@ -115,8 +156,32 @@ func TestMentionNeverPushesAMessageOverTheBlockLimit(t *testing.T) {
 				records += m.Records()
 			}
 			assert.Equal(t, 30, records, "mention %q, %d messages: every record shown or folded", mention, maxMessages)
+			if maxMessages == 1 {
+				assert.Greater(t, len(msgs[0].Blocks), maxBlocks-2, "mention %q: the one message had room for one more entry (2 blocks)", mention)
+			}
 		}
 	}
+}
+
+// A live update cuts the entries' texts only as far as it must to fit: the
+// message still fills most of its budget.
+func TestALiveUpdateCutsTextsOnlyAsFarAsItMust(t *testing.T) {
+	text, err := ParseTemplate("message.text", `{{ .Body }} {{ printf "%0*d" .Count 0 }}`)
+	require.NoError(t, err)
+	l := &Layout{Text: text}
+	var entries []*group.Entry
+	for i := range 12 {
+		entries = append(entries, entry("checkout", fmt.Sprintf("error %c %s", 'a'+i, strings.Repeat("x", 400)), 1))
+	}
+	msgs := l.Messages(entries, 1)
+	require.Len(t, msgs[0].Entries, 12)
+	for _, e := range entries {
+		e.Count = 700 // each text grows by 700 characters: about 1.5 times the budget in all
+	}
+	live := l.Live(entries, 0, 0)
+	requireWithinLimits(t, live)
+	_, frameSize := l.frame()
+	assert.Greater(t, jsonSize(live.Blocks), (maxBlocksJSON-frameSize)*3/4, "cut more than needed")
 }
 
 // A live message is re-rendered with its counts now. A text template whose

@@ -3,6 +3,7 @@ package render
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -152,6 +153,8 @@ func TestSingleRecordAndCollapsedEntries(t *testing.T) {
 	one := Messages([]*group.Entry{entry("checkout", "payment failed", 1)}, 1)[0]
 	assert.Equal(t, "🔴 ERROR in checkout", one.Blocks[0].(*slack.HeaderBlock).Text.Text)
 	assert.Equal(t, "🔴 ERROR · checkout: payment failed", one.Text)
+	assert.Equal(t, "*ERROR* · checkout\n```payment failed```", one.Blocks[1].(*slack.SectionBlock).Text.Text, "no count for a single record")
+	assert.Len(t, one.Blocks, 3, "header, section, context: no fold line when nothing is folded")
 	assert.Contains(t, texts(one), "2026-11-27 14:02:03.123 UTC")
 
 	many := Messages([]*group.Entry{entry("checkout", "payment failed", 37), entry("payments", "card declined", 2)}, 1)[0]
@@ -213,6 +216,98 @@ func TestManyEntriesSplitOnlyAtLimits(t *testing.T) {
 	}
 	assert.Equal(t, len(entries), seen)
 	assert.Equal(t, total, records)
+}
+
+func TestNoEntriesNoMessages(t *testing.T) {
+	assert.Empty(t, Messages(nil, 1))
+}
+
+// A page closes only when the next entry would not fit: an entry that fills
+// the page's size budget exactly stays on it.
+func TestAPageIsFilledToItsSizeBudget(t *testing.T) {
+	_, frameSize := defaultLayout.frame()
+	budget := maxBlocksJSON - frameSize
+	size := func(e *group.Entry) int { return jsonSize(defaultLayout.entryBlocks(e)) + liveReserve }
+	var entries []*group.Entry
+	used := 0
+	for i := range 4 {
+		e := entry("checkout", fmt.Sprintf("error %d %s", i, strings.Repeat("x", 2000)), 1)
+		entries = append(entries, e)
+		used += size(e)
+	}
+	last := entry("checkout", "last x", 1)
+	grow := budget - used - size(last) // each "x" more is one character more
+	require.Positive(t, grow)
+	last.Body += strings.Repeat("x", grow)
+	require.Equal(t, budget, used+size(last))
+
+	msgs := Messages(append(entries, last), 2)
+	require.Len(t, msgs, 1, "the last entry fills the page exactly: it stays on it")
+	requireWithinLimits(t, msgs[0])
+
+	last.Body += "x"
+	assert.Len(t, Messages(append(entries, last), 2), 2, "one character more: a page of its own")
+}
+
+// An entry exactly the size of a page on its own is not cut.
+func TestAnEntryTheSizeOfAPageIsWhole(t *testing.T) {
+	link, err := ParseTemplate("link", `https://x.example/{{ .SeverityText }}`)
+	require.NoError(t, err)
+	l := &Layout{Link: link}
+	_, frameSize := l.frame()
+	budget := maxBlocksJSON - frameSize
+	quoted := func(n int) string { return strings.Repeat(`"`, n) } // twice its length in JSON
+	e := entry("checkout", quoted(2900), 1)
+	for _, k := range resourceContextKeys {
+		e.Resource = append(e.Resource, group.Attr{Key: k, Value: quoted(150)})
+	}
+	for i := range 10 {
+		e.Attributes = append(e.Attributes, group.Attr{Key: fmt.Sprintf("k%d", i), Value: quoted(90)})
+	}
+	size := func() int { return jsonSize(l.entryBlocksWithin(e, maxSectionText)) + liveReserve }
+	base := size()
+	e.SeverityText = "x" // the link's path: one character more each
+	grow := budget - size()
+	require.True(t, grow > 0 && grow < 1500, "the entry is %d characters short of the budget (%d without the link)", grow, budget-base)
+	e.SeverityText += strings.Repeat("x", grow)
+	require.Equal(t, budget, size())
+
+	m := l.Messages([]*group.Entry{e}, 1)[0]
+	requireWithinLimits(t, m)
+	assert.NotContains(t, m.Blocks[1].(*slack.SectionBlock).Text.Text, "more characters)")
+
+	e.SeverityText += "x"
+	m = l.Messages([]*group.Entry{e}, 1)[0]
+	requireWithinLimits(t, m)
+	assert.Contains(t, m.Blocks[1].(*slack.SectionBlock).Text.Text, "more characters)", "one character more: the body is cut")
+}
+
+func TestManyAttributesAreCounted(t *testing.T) {
+	e := entry("checkout", "boom", 1)
+	for i := range maxShownAttrs + 2 {
+		e.Attributes = append(e.Attributes, group.Attr{Key: fmt.Sprintf("k%d", i), Value: "v"})
+	}
+	all := strings.Join(texts(Messages([]*group.Entry{e}, 1)[0]), "\n")
+	assert.Contains(t, all, "k9=v · +2 more")
+	assert.NotContains(t, all, "k10=v")
+}
+
+// Every page keeps room for the frame compose puts around its entries, at
+// its largest: a header of 150 characters that JSON escapes, the mention,
+// the fold line with the largest counts.
+func TestEveryPageKeepsRoomForTheLargestFrame(t *testing.T) {
+	title, err := ParseTemplate("title", `{{ .Body }}`)
+	require.NoError(t, err)
+	for _, mention := range []string{"", "<!subteam^S" + strings.Repeat("9", 31) + ">"} {
+		l := &Layout{Title: title, Mention: mention}
+		m := l.compose([]*group.Entry{entry("checkout", strings.Repeat("<", 500), 1)}, nil, math.MaxInt, math.MaxInt)
+		header, fold := m.Blocks[0], m.Blocks[len(m.Blocks)-1]
+		assert.LessOrEqual(t, jsonSize([]slack.Block{header}), headerBudget, "the largest header")
+		assert.LessOrEqual(t, jsonSize([]slack.Block{fold}), foldBudget, "the largest fold line")
+		blocks, size := l.frame()
+		assert.Len(t, m.Blocks, blocks)
+		assert.LessOrEqual(t, jsonSize(m.Blocks), size)
+	}
 }
 
 func TestEmptyBodyStillRendersValidSection(t *testing.T) {
