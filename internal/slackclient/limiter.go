@@ -28,6 +28,8 @@ type Limiter struct {
 	// pauses counts Retry-After pauses, so a caller that slept through one
 	// takes a new slot.
 	pauses int
+
+	now func() time.Time // time.Now; tests read a clock of their own
 }
 
 // headroom paces a little under the configured rate: a slot is taken when
@@ -55,7 +57,7 @@ func NewLimiter(perSecond float64, burst int) *Limiter {
 	if interval == 0 || int64(burst-1) < int64(maxSpan/interval) {
 		tolerance = time.Duration(burst-1) * interval
 	}
-	return &Limiter{interval: interval, tolerance: tolerance, burst: burst}
+	return &Limiter{interval: interval, tolerance: tolerance, burst: burst, now: time.Now}
 }
 
 // WaitTooLongError says the next slot is further away than the caller can
@@ -76,9 +78,9 @@ func (e *WaitTooLongError) Error() string {
 // and its retry would post it twice. A Retry-After that arrives while a
 // caller waits moves its slot past the pause.
 func (l *Limiter) Wait(ctx context.Context, maxWait, callTime time.Duration) error {
-	start := time.Now()
+	start := l.now()
 	for {
-		now := time.Now()
+		now := l.now()
 		l.mu.Lock()
 		slot := later(now, l.tat.Add(-l.tolerance))
 		tooLate := slot.After(now) && slot.Sub(start) > maxWait
@@ -116,7 +118,7 @@ func (l *Limiter) Wait(ctx context.Context, maxWait, callTime time.Duration) err
 
 // Available is how many posts could go out now without waiting.
 func (l *Limiter) Available() int {
-	now := time.Now()
+	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	ahead := now.Sub(l.tat.Add(-l.tolerance)) // past the earliest next slot
@@ -135,7 +137,7 @@ func (l *Limiter) Available() int {
 func (l *Limiter) Pause(d time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.tat = later(l.tat, time.Now().Add(d).Add(l.tolerance))
+	l.tat = later(l.tat, l.now().Add(d).Add(l.tolerance))
 	l.pauses++
 }
 

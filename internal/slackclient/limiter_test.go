@@ -144,6 +144,34 @@ func TestABurstHoldsAtTheSlowestRates(t *testing.T) {
 	}
 }
 
+// clock is a time the test moves by hand.
+type clock struct{ at time.Time }
+
+func (c *clock) now() time.Time { return c.at }
+
+// A slot is there from the very instant it is due: Available counts it and
+// Wait takes it without waiting, and a caller that can wait exactly as long
+// as the slot is away gets it.
+func TestASlotIsThereFromTheInstantItIsDue(t *testing.T) {
+	c := &clock{at: time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)}
+	l := NewLimiter(10, 1)
+	l.now = c.now
+	require.NoError(t, l.Wait(context.Background(), 0, 0))
+	assert.Equal(t, 0, l.Available())
+
+	c.at = c.at.Add(l.interval - time.Nanosecond)
+	assert.Equal(t, 0, l.Available(), "a nanosecond early")
+	c.at = c.at.Add(time.Nanosecond)
+	assert.Equal(t, 1, l.Available(), "due now")
+	require.NoError(t, l.Wait(context.Background(), 0, 0), "due now: no wait")
+
+	// The next slot is one interval away (the clock stands still while the
+	// limiter's timer sleeps it, about 100 ms).
+	require.NoError(t, l.Wait(context.Background(), l.interval, 0), "exactly as long as the caller can wait")
+	var wait *WaitTooLongError
+	require.ErrorAs(t, l.Wait(context.Background(), 2*l.interval-time.Nanosecond, 0), &wait, "a nanosecond longer than the caller can wait")
+}
+
 func TestExtremeRatesStayFinite(t *testing.T) {
 	for _, tc := range []struct {
 		perSecond float64
