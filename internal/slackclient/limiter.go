@@ -53,8 +53,9 @@ func NewLimiter(perSecond float64, burst int) *Limiter {
 	if seconds := 1 / (perSecond * headroom); seconds*float64(time.Second) < float64(maxSpan) {
 		interval = time.Duration(seconds * float64(time.Second))
 	}
+	// burst-1 intervals, unless that would pass maxSpan.
 	tolerance := maxSpan
-	if interval == 0 || int64(burst-1) < int64(maxSpan/interval) {
+	if interval == 0 || int64(burst-1) <= int64(maxSpan/interval) {
 		tolerance = time.Duration(burst-1) * interval
 	}
 	return &Limiter{interval: interval, tolerance: tolerance, burst: burst, now: time.Now}

@@ -172,6 +172,24 @@ func TestASlotIsThereFromTheInstantItIsDue(t *testing.T) {
 	require.ErrorAs(t, l.Wait(context.Background(), 2*l.interval-time.Nanosecond, 0), &wait, "a nanosecond longer than the caller can wait")
 }
 
+// After a burst, the next post is due one interval after the first, at any
+// rate: the bound on time spans must not lend a burst more tolerance than
+// burst-1 intervals when that fits in the bound.
+func TestAfterABurstTheNextPostIsOneIntervalLater(t *testing.T) {
+	for _, tc := range []struct {
+		perSecond float64
+		burst     int
+	}{{1, 4}, {1e-9, 4}} { // at 1e-9, 3 intervals are just under the bound (100 years)
+		l := NewLimiter(tc.perSecond, tc.burst)
+		for range tc.burst {
+			require.NoError(t, l.Wait(context.Background(), 0, 0))
+		}
+		var wait *WaitTooLongError
+		require.ErrorAs(t, l.Wait(context.Background(), 0, 0), &wait)
+		assert.InDelta(t, float64(paced(tc.perSecond)), float64(wait.Delay), float64(time.Second), "%v", tc)
+	}
+}
+
 func TestExtremeRatesStayFinite(t *testing.T) {
 	for _, tc := range []struct {
 		perSecond float64
