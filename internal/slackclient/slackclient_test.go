@@ -84,6 +84,7 @@ func TestWebAPISuccessSendsBlocksWithoutUnfurling(t *testing.T) {
 	assert.Contains(t, *got, "channel=%23alerts")
 	assert.Contains(t, *got, "blocks=")
 	assert.Contains(t, *got, "unfurl_links=false")
+	assert.Contains(t, *got, "unfurl_media=false")
 	assert.NotContains(t, *got, "link_names", "Slack must never turn names in log text into mentions")
 }
 
@@ -129,6 +130,7 @@ func TestWebhookSuccess(t *testing.T) {
 	assert.Contains(t, *got, `"text":"fallback"`)
 	assert.Contains(t, *got, `"blocks":[{"type":"section"`)
 	assert.Contains(t, *got, `"unfurl_links":false`)
+	assert.Contains(t, *got, `"unfurl_media":false`)
 }
 
 func TestNetworkErrorsAreTransientAndRedacted(t *testing.T) {
@@ -232,7 +234,20 @@ func TestUpdateReplacesTheMessage(t *testing.T) {
 	assert.Equal(t, "message_not_found", se.Code)
 }
 
+// A permanent error says what to fix, by the family of its code.
 func TestHintsNameTheFix(t *testing.T) {
-	err := &Error{Class: Permanent, Code: "not_in_channel"}
-	assert.Contains(t, err.Error(), "member")
+	for fix, codes := range map[string][]string{
+		"check the token":         {"invalid_auth", "not_authed", "token_revoked", "token_expired", "account_inactive", "invalid_token"},
+		"chat:write scope":        {"missing_scope", "no_permission", "not_allowed_token_type"},
+		"the app is a member":     {"channel_not_found", "not_in_channel"},
+		"archived":                {"is_archived", "channel_is_archived"},
+		"disabled or was removed": {"no_active_hooks", "no_service", "no_team", "team_disabled", "action_prohibited"},
+		"fix the configuration or report a rendering bug": {"invalid_blocks", "msg_blocks_too_long", "no_text", "something_new"},
+	} {
+		for _, code := range codes {
+			err := &Error{Class: Permanent, Code: code}
+			assert.Contains(t, err.Error(), fix, code)
+			assert.Contains(t, err.Error(), code)
+		}
+	}
 }
