@@ -164,7 +164,42 @@ func TestGroupingByAttributesAndExceptionType(t *testing.T) {
 	add(3, "acme", "TimeoutError")
 	entries := g.Entries()
 	require.Len(t, entries, 3)
-	assert.Equal(t, []int{0, 1}, entries[0].Records)
+	assert.Equal(t, []int{0, 1}, entries[0].Records, "same tenant, same environment (from the resource)")
+	assert.Equal(t, []int{2}, entries[1].Records, "another tenant")
+	assert.Equal(t, []int{3}, entries[2].Records, "another exception type")
+}
+
+// grouping.by looks in the record first, then in the resource; an absent
+// attribute is not an empty one.
+func TestGroupingByLooksInTheRecordFirst(t *testing.T) {
+	t0 := time.Now()
+	g := New(Options{By: []string{"tenant"}})
+	res := func(tenant string) pcommon.Resource {
+		r := resource("checkout")
+		if tenant != "" {
+			r.Attributes().PutStr("tenant", tenant)
+		}
+		return r
+	}
+	rec := func(tenant *string) plog.LogRecord {
+		lr := record("failed", t0)
+		if tenant != nil {
+			lr.Attributes().PutStr("tenant", *tenant)
+		}
+		return lr
+	}
+	acme, globex, empty := "acme", "globex", ""
+	g.Add(res("globex"), rec(&acme), plog.SeverityNumberError, 0) // the record says acme
+	g.Add(res(""), rec(&acme), plog.SeverityNumberError, 1)
+	g.Add(res("acme"), rec(&globex), plog.SeverityNumberError, 2) // the record says globex
+	g.Add(res("globex"), rec(nil), plog.SeverityNumberError, 3)   // only the resource says
+	g.Add(res(""), rec(nil), plog.SeverityNumberError, 4)         // absent
+	g.Add(res(""), rec(&empty), plog.SeverityNumberError, 5)      // empty
+	var groups [][]int
+	for _, e := range g.Entries() {
+		groups = append(groups, e.Records)
+	}
+	assert.Equal(t, [][]int{{0, 1}, {2, 3}, {4}, {5}}, groups)
 }
 
 func TestFingerprintIsShortWhateverTheBody(t *testing.T) {
