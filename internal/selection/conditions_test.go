@@ -39,6 +39,17 @@ func TestEachKindOfConditionWorksAlone(t *testing.T) {
 	}
 }
 
+// Texts other than OpenTelemetry's own name the level their logging
+// library means: Java's SEVERE is an error, syslog's CRIT is fatal.
+func TestSeverityTextsOfOtherLibraries(t *testing.T) {
+	for text, want := range map[string]plog.SeverityNumber{
+		"SEVERE": plog.SeverityNumberError, "severe": plog.SeverityNumberError, "Err": plog.SeverityNumberError,
+		"CRIT": plog.SeverityNumberFatal, "critical": plog.SeverityNumberFatal, "warning": plog.SeverityNumberWarn,
+	} {
+		assert.Equal(t, want, SeverityFromText(text), text)
+	}
+}
+
 func TestTheLongestSeverityTextIsKnown(t *testing.T) {
 	assert.Equal(t, plog.SeverityNumberInfo, SeverityFromText("informational"))
 	assert.Equal(t, plog.SeverityNumberUnspecified, SeverityFromText("informationals"))
