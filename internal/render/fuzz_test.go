@@ -38,6 +38,9 @@ func FuzzMessages(f *testing.F) {
 	f.Add("payment failed", []byte("x"), "order_id", "o-1", "checkout", uint8(0), uint8(0), uint8(0), uint8(1), uint8(1), int8(17))
 	f.Add(hostile, []byte(hostile), "<@U1>", "<!here>", "<!channel>", uint8(0), uint8(0), uint8(0), uint8(3), uint8(1), int8(21))
 	f.Add("\xff\xfe\x00\x01\x1b[31mred\x7f\u2028\u202e", []byte{0xff, 0, 0x80}, "\x00", "\xc3\x28", "\xed\xa0\x80", uint8(0), uint8(0), uint8(0), uint8(2), uint8(2), int8(9))
+	// The same, grown past the section's size: escaped, each control
+	// character takes 4 characters, and the cut must count them so.
+	f.Add("\xff\xfe\x00\x01\x1b[31mred\x7f\u2028\u202e", []byte{0xff, 0, 0x80}, "\x00", "\xc3\x28", "\xed\xa0\x80", uint8(0), uint8(0), uint8(200), uint8(2), uint8(2), int8(9))
 	f.Add("``````", []byte("```"), "`", "```", "``", uint8(0), uint8(0), uint8(0), uint8(5), uint8(1), int8(17))
 	f.Add("&&&<<<>>>", []byte("&<>"), "&", "&lt;", "&amp;", uint8(1), uint8(0), uint8(0), uint8(1), uint8(1), int8(17))
 	f.Add("nested", []byte("m"), "k", "<!everyone>", "svc", uint8(2), uint8(0), uint8(0), uint8(1), uint8(1), int8(17))
@@ -79,7 +82,9 @@ func FuzzMessages(f *testing.F) {
 		require.Equal(t, n, total, "every record is in some message, shown or folded")
 
 		// A live message, updated with counts far larger and a quiet
-		// note, still fits: updates must not break what the post met.
+		// note, still fits: updates must not break what the post met. The
+		// room each entry kept for that growth (liveReserve) is enough:
+		// a text the post showed whole is shown whole again.
 		for _, m := range msgs {
 			live := make([]*group.Entry, len(m.Entries))
 			for i, e := range m.Entries {
@@ -88,7 +93,15 @@ func FuzzMessages(f *testing.F) {
 				c.QuietSince = time.Date(2026, 11, 27, 23, 59, 0, 0, time.UTC)
 				live[i] = &c
 			}
-			requireSafeMessage(t, Live(live, m.FoldedRecords()*1_000_003, len(m.Folded)))
+			lm := Live(live, m.FoldedRecords()*1_000_003, len(m.Folded))
+			requireSafeMessage(t, lm)
+			posted, updated := entryTexts(m), entryTexts(lm)
+			require.Len(t, updated, len(posted))
+			for i, text := range posted {
+				if !strings.Contains(text, "more characters)") {
+					require.Equal(t, text, updated[i], "entry %d: the update cut a text the post showed whole", i)
+				}
+			}
 		}
 	})
 }
@@ -224,6 +237,19 @@ func setBody(lr plog.LogRecord, kind uint8, body string, raw []byte, key, value 
 // fuzzWord is a word with no digit, so masking does not merge the records.
 func fuzzWord(i int) string {
 	return string([]byte{byte('g' + i%20), byte('g' + i/20%20), byte('g' + i/400%20)})
+}
+
+// entryTexts are the texts of a message's entry sections, below their
+// title lines (which show the counts).
+func entryTexts(m Message) []string {
+	var out []string
+	for _, b := range m.Blocks {
+		if s, ok := b.(*slack.SectionBlock); ok && s.Text != nil && strings.HasPrefix(s.Text.Text, "*") {
+			_, text, _ := strings.Cut(s.Text.Text, "\n")
+			out = append(out, text)
+		}
+	}
+	return out
 }
 
 // requireSafeMessage is everything a message must be, whatever the input:

@@ -125,14 +125,14 @@ func TestNormalizeMention(t *testing.T) {
 	for in, want := range map[string]string{
 		"here": "<!here>", "@channel": "<!channel>", "<!everyone>": "<!everyone>",
 		"U0123ABC": "<@U0123ABC>", "<@W99>": "<@W99>", "S0ONCALL": "<!subteam^S0ONCALL>", "<!subteam^S1>": "<!subteam^S1>",
-		// Ids are capital letters and digits, any of them.
-		"UAZ09": "<@UAZ09>", "WZZZ": "<@WZZZ>",
+		// Ids are capital letters and digits, any of them, up to 32.
+		"UAZ09": "<@UAZ09>", "WZZZ": "<@WZZZ>", "U" + strings.Repeat("9", 31): "<@U" + strings.Repeat("9", 31) + ">",
 	} {
 		got, err := NormalizeMention(in)
 		require.NoError(t, err, in)
 		assert.Equal(t, want, got)
 	}
-	for _, bad := range []string{"", "@oncall", "<!subteam^U1>", "C0123", "u0123", "<@U1> <!channel>", "<!here|x>"} {
+	for _, bad := range []string{"", "@oncall", "<!subteam^U1>", "C0123", "u0123", "<@U1> <!channel>", "<!here|x>", "U" + strings.Repeat("9", 32)} {
 		_, err := NormalizeMention(bad)
 		assert.Error(t, err, bad)
 	}

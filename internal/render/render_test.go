@@ -203,14 +203,18 @@ func TestManyEntriesSplitOnlyAtLimits(t *testing.T) {
 		}
 		records += m.Records()
 		if i < len(msgs)-1 {
-			// A message was closed only because the next entry would not fit.
+			// A message was closed only because the next entry would not
+			// fit beside its entries and the frame kept for the header and
+			// the fold line.
+			frameBlocks, frameSize := defaultLayout.frame()
 			next := defaultLayout.entryBlocks(msgs[i+1].Entries[0])
-			used := 0
+			blocks, used := 0, 0
 			for _, e := range m.Entries {
+				blocks += len(defaultLayout.entryBlocks(e))
 				used += jsonSize(defaultLayout.entryBlocks(e)) + liveReserve
 			}
-			closedByBlocks := len(m.Blocks)+len(next)+1 > maxBlocks
-			closedBySize := used+jsonSize(next)+liveReserve > maxBlocksJSON-headerBudget-foldBudget
+			closedByBlocks := blocks+len(next)+frameBlocks > maxBlocks
+			closedBySize := used+jsonSize(next)+liveReserve > maxBlocksJSON-frameSize
 			assert.True(t, closedByBlocks || closedBySize, "message %d was split early", i)
 		}
 	}
@@ -244,6 +248,19 @@ func TestAPageIsFilledToItsSizeBudget(t *testing.T) {
 	msgs := Messages(append(entries, last), 2)
 	require.Len(t, msgs, 1, "the last entry fills the page exactly: it stays on it")
 	requireWithinLimits(t, msgs[0])
+
+	// A message full to its budget still has room for what a live update
+	// adds to each entry: a count in the hundreds of millions and a quiet
+	// note. Its texts stay whole.
+	grown := make([]*group.Entry, len(msgs[0].Entries))
+	for i, e := range msgs[0].Entries {
+		c := *e
+		c.Count, c.QuietSince = 123_456_789, t0.Add(time.Hour)
+		grown[i] = &c
+	}
+	live := Live(grown, 0, 0)
+	requireWithinLimits(t, live)
+	assert.Equal(t, entryTexts(msgs[0]), entryTexts(live), "the update cut texts the post showed whole")
 
 	last.Body += "x"
 	assert.Len(t, Messages(append(entries, last), 2), 2, "one character more: a page of its own")
@@ -314,6 +331,10 @@ func TestEmptyBodyStillRendersValidSection(t *testing.T) {
 	m := Messages([]*group.Entry{entry("", "", 1)}, 1)[0]
 	requireWithinLimits(t, m)
 	assert.Contains(t, m.Blocks[0].(*slack.HeaderBlock).Text.Text, "unknown service")
+	// An empty body still gives the section a text: a code block holding
+	// a space.
+	assert.Equal(t, "*ERROR* · unknown service\n``` ```", m.Blocks[1].(*slack.SectionBlock).Text.Text)
+	assert.Equal(t, "🔴 ERROR · unknown service: ", m.Text)
 }
 
 func TestWhatDoesNotFitTheAllowedMessagesIsFolded(t *testing.T) {
