@@ -48,12 +48,15 @@ func TestPermanentError(t *testing.T) {
 			// calls stop, and each call refused is one log line and one
 			// count.
 			attempts := func() int { return r.emu.Stats(t).Destinations[r.other].Requests }
-			n := attempts()
-			harness.Eventually(t, 10*time.Second, func() error {
-				// The last batch may still be on its way.
+			// The last batch may still be on its way: wait until no call
+			// came for twice the longest backoff.
+			n, last := attempts(), time.Now()
+			harness.Eventually(t, 15*time.Second, func() error {
 				if m := attempts(); m != n {
-					n = m
-					return fmt.Errorf("still calling %s", r.other)
+					n, last = m, time.Now()
+				}
+				if quiet := time.Since(last); quiet < 2*time.Second {
+					return fmt.Errorf("%s was called %v ago", r.other, quiet.Round(time.Millisecond))
 				}
 				return nil
 			})
