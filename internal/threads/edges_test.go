@@ -115,3 +115,46 @@ func TestAFailedCallFailsTheWholeRound(t *testing.T) {
 	assert.Equal(t, int32(1), calls.Load(), "one call for the round")
 	assert.Equal(t, []int{1}, counts(m.View()))
 }
+
+// A push whose context ends while the round it joined is on its way to
+// Slack cannot take its counts back: it waits for the call and returns
+// Slack's answer, here a refusal, like the push that sent it.
+func TestAPushThatGivesUpDuringTheCallGetsItsAnswer(t *testing.T) {
+	tr := New(cfg, nil)
+	m := tr.Register("d", "C1", "1.1", t0, entries("a"), 0, 0)
+	_, a := tr.Live("d", "a", t0)
+	boom := errors.New("message_not_found")
+	sending, release := make(chan context.Context, 1), make(chan struct{})
+	send := func(ctx context.Context, _ *Message, _ []*group.Entry) error {
+		sending <- ctx
+		<-release
+		return boom
+	}
+	m.slot <- struct{}{} // hold the slot until both pushes have joined the round
+	ctxs := make([]context.Context, 2)
+	cancels := make([]context.CancelFunc, 2)
+	errs := make([]error, 2)
+	var wg sync.WaitGroup
+	for i := range ctxs {
+		ctxs[i], cancels[i] = context.WithCancel(context.Background())
+		defer cancels[i]()
+		wg.Go(func() { errs[i] = m.Update(ctxs[i], []Add{{Line: a, Count: i + 1}}, send) })
+	}
+	require.Eventually(t, func() bool {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		return m.pending != nil && len(m.pending.joins) == 2
+	}, 5*time.Second, time.Millisecond)
+	<-m.slot
+	sender := <-sending // the round, both pushes in it, is on its way
+	for i, ctx := range ctxs {
+		if ctx != sender {
+			cancels[i]() // the other push gives up
+		}
+	}
+	time.Sleep(50 * time.Millisecond) // let it notice, while the call is still on its way
+	close(release)
+	wg.Wait()
+	assert.ErrorIs(t, errs[0], boom)
+	assert.ErrorIs(t, errs[1], boom)
+}
