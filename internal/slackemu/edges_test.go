@@ -32,6 +32,10 @@ func TestLimitsAtTheirEdges(t *testing.T) {
 		{"context with an empty text after a good one", `[{"type":"context","elements":[` + field("a") + `,` + field("") + `]}]`, "invalid_blocks", "/blocks/0/elements/1/text"},
 		{"section text one over", blocksOf(section(chars(3001))), "invalid_blocks", "must be less than 3001 characters"},
 		{"block_id one over", fmt.Sprintf(`[{"type":"divider","block_id":%q}]`, chars(256)), "invalid_blocks", "must be less than 256 characters"},
+		{"block_id not a string", `[{"type":"divider","block_id":7}]`, "invalid_blocks", "/blocks/0/block_id"},
+		{"fields not an array", `[{"type":"section","fields":"a"}]`, "invalid_blocks", "/blocks/0/fields"},
+		{"context elements not an array", `[{"type":"context","elements":{}}]`, "invalid_blocks", "/blocks/0/elements"},
+		{"text not a string", `[{"type":"section","text":{"type":"mrkdwn","text":7}}]`, "invalid_blocks", "/blocks/0/text/text"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, base := newEmu(t, Options{})
@@ -261,5 +265,47 @@ func TestAResetWhileACallHangs(t *testing.T) {
 	}
 	if st := emu.Stats(); st.Totals.Requests != 0 {
 		t.Errorf("stats after the reset: %+v", st.Totals)
+	}
+}
+
+// The message a post answers with says which thread it is in, and only a
+// reply has one.
+func TestThePostedMessageNamesItsThread(t *testing.T) {
+	_, base := newEmu(t, Options{})
+	postJSON := func(body string) map[string]any {
+		a := do(t, "POST", base+"/api/chat.postMessage", "application/json", body, "Authorization", "Bearer "+DefaultToken)
+		var resp struct {
+			Message map[string]any `json:"message"`
+		}
+		if err := json.Unmarshal([]byte(a.body), &resp); err != nil || resp.Message == nil {
+			t.Fatalf("%s: %v", a.body, err)
+		}
+		return resp.Message
+	}
+	parent := postJSON(`{"channel":"#alerts","text":"storm"}`)
+	if _, has := parent["thread_ts"]; has {
+		t.Errorf("a top-level message has no thread_ts: %v", parent)
+	}
+	reply := postJSON(fmt.Sprintf(`{"channel":"#alerts","text":"details","thread_ts":%q}`, parent["ts"]))
+	if reply["thread_ts"] != parent["ts"] {
+		t.Errorf("the reply's thread_ts is %v, want %v", reply["thread_ts"], parent["ts"])
+	}
+}
+
+// A multipart post that cannot be read is refused as Slack refuses it.
+func TestABrokenMultipartPostIsRefused(t *testing.T) {
+	_, base := newEmu(t, Options{})
+	a := do(t, "POST", base+"/api/chat.postMessage", "multipart/form-data; boundary=xyz", "no parts here", "Authorization", "Bearer "+DefaultToken)
+	if !strings.Contains(a.body, `"error":"invalid_form_data"`) {
+		t.Errorf("%d %s", a.status, a.body)
+	}
+}
+
+// A block the readable view does not draw is named, not dropped.
+func TestTheReadableViewNamesBlocksItDoesNotDraw(t *testing.T) {
+	var sb strings.Builder
+	RenderText(&sb, []Message{{Channel: "#alerts", Blocks: json.RawMessage(`[{"type":"actions","elements":[]}]`)}})
+	if !strings.Contains(sb.String(), "[actions]") {
+		t.Errorf("%q", sb.String())
 	}
 }
