@@ -1,7 +1,11 @@
 // Command mutation runs gremlins (mutation testing) on packages of the module
 // in the working directory, one package at a time, and gates on the figures:
 // it exits 1 if a package's test efficacy or mutator coverage is below the
-// thresholds. With -doc it rewrites the generated part of that file.
+// thresholds. With -doc it rewrites the generated part of that file, and
+// reads from the rest of it the hand-written explanations of surviving
+// mutants: one explained as equivalent (no test can tell it apart from the
+// code) is left out of the efficacy the gate checks; gremlins' own figure
+// is shown beside it.
 //
 // gremlins decides that a mutant is covered when its position lies in a
 // block of the coverage profile, and the cover tool puts no block around
@@ -26,8 +30,10 @@ import (
 	"go/parser"
 	"go/scanner"
 	"go/token"
+	"maps"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -62,6 +68,27 @@ type result struct {
 	Pkg     string
 	Mutants []mutant
 	Elapsed time.Duration
+	// why holds the hand-written explanations of surviving mutants, by key.
+	why map[string]explanation
+}
+
+// explanation is a row of the hand-written table in -doc: a surviving
+// mutant that is equivalent (no test can tell it apart: it is left out of
+// the gated efficacy), or one left alive on purpose (it still counts).
+type explanation struct {
+	equivalent bool
+	reason     string
+}
+
+// equivalents counts the lived mutants explained as equivalent.
+func (r result) equivalents() int {
+	n := 0
+	for _, m := range r.Mutants {
+		if m.Status == lived && r.why[m.key()].equivalent {
+			n++
+		}
+	}
+	return n
 }
 
 func (r result) count(status string) int {
@@ -89,6 +116,12 @@ func (r result) ours() int {
 // not viable mutants count in neither).
 func (r result) efficacy() float64 {
 	return percent(r.count(killed), r.count(killed)+r.count(lived))
+}
+
+// score is efficacy without the mutants explained as equivalent: no test
+// can kill those. It is what the gate checks.
+func (r result) score() float64 {
+	return percent(r.count(killed), r.count(killed)+r.count(lived)-r.equivalents())
 }
 
 func (r result) coverage() float64 {
@@ -144,6 +177,12 @@ func run(o options, pkgs []string) error {
 	if err != nil {
 		return err
 	}
+	why := map[string]explanation{}
+	if o.doc != "" {
+		if why, err = readExplanations(o.doc); err != nil {
+			return err
+		}
+	}
 	start := time.Now()
 	var results []result
 	for _, pkg := range pkgs {
@@ -151,6 +190,7 @@ func run(o options, pkgs []string) error {
 		if err != nil {
 			return fmt.Errorf("%s: %w", pkg, err)
 		}
+		r.why = why
 		results = append(results, r)
 		printResult(r, o)
 	}
@@ -177,7 +217,7 @@ func run(o options, pkgs []string) error {
 }
 
 func (r result) passes(o options) bool {
-	return r.efficacy() >= o.minEfficacy && r.coverage() >= o.minCoverage
+	return r.score() >= o.minEfficacy && r.coverage() >= o.minCoverage
 }
 
 func modulePath(goMod string) (string, error) {
@@ -218,8 +258,12 @@ func runPackage(o options, modPath, pkg string) (result, error) {
 	}
 
 	jsonPath := filepath.Join(tmp, "gremlins.json")
+	// gremlins walks the directory and everything below it (for ".", the
+	// whole module and the modules nested in it); files in a subdirectory
+	// belong to another package: leave them out.
 	cmd = exec.Command(o.gremlins, "unleash", "--workers", strconv.Itoa(o.workers),
-		"--timeout-coefficient", strconv.Itoa(o.timeoutCoefficient), "-S", "lt", "-o", jsonPath, pkg)
+		"--timeout-coefficient", strconv.Itoa(o.timeoutCoefficient), "--exclude-files", "/",
+		"-S", "lt", "-o", jsonPath, pkg)
 	// gremlins times each mutant's tests out after its own coverage run
 	// times the coefficient: that run must not come from the test cache.
 	cmd.Env = append(os.Environ(), "GOFLAGS="+strings.TrimSpace(os.Getenv("GOFLAGS")+" -count=1"))
@@ -535,23 +579,32 @@ func printResult(r result, o options) {
 	if !r.passes(o) {
 		verdict = "BELOW THE THRESHOLDS"
 	}
-	fmt.Printf("%s: killed %d, lived %d, not covered %d, timed out %d, not viable %d; efficacy %.2f%%, mutator coverage %.2f%% (%s, %s)\n\n",
-		r.Pkg, r.count(killed), r.count(lived), r.count(notCovered), r.count(timedOut), r.count(notViable),
-		r.efficacy(), r.coverage(), r.Elapsed.Round(time.Second), verdict)
+	fmt.Printf("%s: killed %d, lived %d (%d equivalent), not covered %d, timed out %d, not viable %d; efficacy %.2f%% (%.2f%% without the equivalent), mutator coverage %.2f%% (%s, %s)\n",
+		r.Pkg, r.count(killed), r.count(lived), r.equivalents(), r.count(notCovered), r.count(timedOut), r.count(notViable),
+		r.efficacy(), r.score(), r.coverage(), r.Elapsed.Round(time.Second), verdict)
+	for _, m := range r.Mutants {
+		if m.Status == lived {
+			if _, ok := r.why[m.key()]; !ok {
+				fmt.Printf("  lived, not explained in the doc: %s\n", m.key())
+			}
+		}
+	}
+	fmt.Println()
 }
 
 func table(results []result, o options) string {
 	var b strings.Builder
-	b.WriteString("| package | killed | lived | not covered | timed out | not viable | efficacy | mutator coverage | run by this command | time | gate |\n")
-	b.WriteString("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n")
+	b.WriteString("| package | killed | lived | of them equivalent | not covered | timed out | not viable | efficacy | efficacy without the equivalent | mutator coverage | run by tools/mutation | time | gate |\n")
+	b.WriteString("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n")
 	for _, r := range results {
 		verdict := "pass"
 		if !r.passes(o) {
 			verdict = "**fail**"
 		}
-		fmt.Fprintf(&b, "| `%s` | %d | %d | %d | %d | %d | %.2f%% | %.2f%% | %d | %s | %s |\n",
-			strings.TrimPrefix(r.Pkg, "./"), r.count(killed), r.count(lived), r.count(notCovered), r.count(timedOut),
-			r.count(notViable), r.efficacy(), r.coverage(), r.ours(), r.Elapsed.Round(time.Second), verdict)
+		fmt.Fprintf(&b, "| `%s` | %d | %d | %d | %d | %d | %d | %.2f%% | %.2f%% | %.2f%% | %d | %s | %s |\n",
+			strings.TrimPrefix(r.Pkg, "./"), r.count(killed), r.count(lived), r.equivalents(), r.count(notCovered),
+			r.count(timedOut), r.count(notViable), r.efficacy(), r.score(), r.coverage(), r.ours(),
+			r.Elapsed.Round(time.Second), verdict)
 	}
 	return b.String()
 }
@@ -561,9 +614,28 @@ const (
 	endMarker   = "<!-- end: written by make mutation -->"
 )
 
-// explained matches a row of the hand-written table of equivalent
-// mutants: | `internal/pkg/file.go:LINE:COL TYPE` | why |
-var explained = regexp.MustCompile("(?m)^\\| `([^`]+\\.go:\\d+:\\d+ [A-Z_]+)` \\|")
+// explainedRow matches a row of the hand-written table of surviving
+// mutants: | `internal/pkg/file.go:LINE:COL TYPE` | equivalent or alive | why |
+var explainedRow = regexp.MustCompile("(?m)^\\| `([^`]+\\.go:\\d+:\\d+ [A-Z_]+)` \\| *(equivalent|alive) *\\| *(.*?) *\\|$")
+
+// readExplanations reads the hand-written rows of doc, outside the
+// generated section.
+func readExplanations(doc string) (map[string]explanation, error) {
+	b, err := os.ReadFile(doc)
+	if err != nil {
+		return nil, err
+	}
+	before, rest, ok1 := strings.Cut(string(b), beginMarker)
+	_, after, ok2 := strings.Cut(rest, endMarker)
+	if !ok1 || !ok2 {
+		return nil, fmt.Errorf("%s: no %s … %s section", doc, beginMarker, endMarker)
+	}
+	why := map[string]explanation{}
+	for _, m := range explainedRow.FindAllStringSubmatch(before+after, -1) {
+		why[m[1]] = explanation{equivalent: m[2] == "equivalent", reason: m[3]}
+	}
+	return why, nil
+}
 
 func writeDoc(o options, results []result, elapsed time.Duration) error {
 	old, err := os.ReadFile(o.doc)
@@ -575,14 +647,14 @@ func writeDoc(o options, results []result, elapsed time.Duration) error {
 	if !ok1 || !ok2 {
 		return fmt.Errorf("%s: no %s … %s section", o.doc, beginMarker, endMarker)
 	}
-	equivalent := map[string]bool{}
-	for _, m := range explained.FindAllStringSubmatch(before+after, -1) {
-		equivalent[m[1]] = true
+	why := map[string]explanation{}
+	if len(results) > 0 {
+		why = results[0].why
 	}
 	var b strings.Builder
 	b.WriteString(beginMarker + "\n")
 	fmt.Fprintf(&b, "- Command: `%s`\n", o.command)
-	fmt.Fprintf(&b, "- gremlins: `--workers %d --timeout-coefficient %d`; thresholds: efficacy %.0f%%, mutator coverage %.0f%%\n",
+	fmt.Fprintf(&b, "- gremlins v0.6.0: `--workers %d --timeout-coefficient %d`; thresholds: efficacy without the equivalent %.0f%%, mutator coverage %.0f%%\n",
 		o.workers, o.timeoutCoefficient, o.minEfficacy, o.minCoverage)
 	fmt.Fprintf(&b, "- Go: %s, %d CPUs, %s/%s\n", runtime.Version(), runtime.NumCPU(), runtime.GOOS, runtime.GOARCH)
 	fmt.Fprintf(&b, "- Source: commit %s (and the working tree at the time of the run)\n", commit())
@@ -590,9 +662,16 @@ func writeDoc(o options, results []result, elapsed time.Duration) error {
 	b.WriteString(table(results, o))
 
 	var livedLines, otherLines []string
-	stale := map[string]bool{}
-	for k := range equivalent {
-		stale[k] = true
+	ran := map[string]bool{}
+	for _, r := range results {
+		ran[filepath.ToSlash(filepath.Clean(r.Pkg))] = true
+	}
+	stale := map[string]bool{} // explanations of the packages run, until their mutant is found
+	for k := range why {
+		file, _, _ := strings.Cut(k, ":")
+		if ran[path.Dir(file)] {
+			stale[k] = true
+		}
 	}
 	for _, r := range results {
 		for _, m := range r.Mutants {
@@ -600,8 +679,11 @@ func writeDoc(o options, results []result, elapsed time.Duration) error {
 			switch m.Status {
 			case lived:
 				note := "**not explained**"
-				if equivalent[m.key()] {
-					note = "equivalent, see above"
+				if e, ok := why[m.key()]; ok {
+					note = "alive, see above"
+					if e.equivalent {
+						note = "equivalent, see above"
+					}
 					delete(stale, m.key())
 				}
 				livedLines = append(livedLines, fmt.Sprintf("| `%s` | `%s` | %s |", m.key(), code, note))
@@ -616,21 +698,15 @@ func writeDoc(o options, results []result, elapsed time.Duration) error {
 	} else {
 		b.WriteString("| mutant | code | |\n| --- | --- | --- |\n" + strings.Join(livedLines, "\n") + "\n")
 	}
-	b.WriteString("\nNot covered, timed out and not viable mutants (counted in neither figure but coverage's not covered):\n\n")
+	b.WriteString("\nNot covered, timed out and not viable mutants:\n\n")
 	if len(otherLines) == 0 {
 		b.WriteString("none\n")
 	} else {
 		b.WriteString("| mutant | status | code |\n| --- | --- | --- |\n" + strings.Join(otherLines, "\n") + "\n")
 	}
 	if len(stale) > 0 {
-		keys := slices.Sorted(func(yield func(string) bool) {
-			for k := range stale {
-				if !yield(k) {
-					return
-				}
-			}
-		})
-		b.WriteString("\nExplained above but no longer a lived mutant (moved, or now killed): " + "`" + strings.Join(keys, "`, `") + "`\n")
+		b.WriteString("\nExplained above but no longer a lived mutant (the code moved, or a test kills it now): `" +
+			strings.Join(slices.Sorted(maps.Keys(stale)), "`, `") + "`\n")
 	}
 	b.WriteString(endMarker)
 	return os.WriteFile(o.doc, []byte(before+b.String()+after), 0o600)

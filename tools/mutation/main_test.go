@@ -102,3 +102,35 @@ func TestMutate(t *testing.T) {
 		t.Error("a position without an operator: want an error")
 	}
 }
+
+func TestOnlyExplainedEquivalentMutantsLeaveTheScore(t *testing.T) {
+	doc := filepath.Join(t.TempDir(), "TESTING.md")
+	text := "# Testing\n\n| mutant | kind | why |\n| --- | --- | --- |\n" +
+		"| `p/p.go:3:18 ARITHMETIC_BASE` | equivalent | the constant is only compared with itself |\n" +
+		"| `p/p.go:7:9 CONDITIONALS_BOUNDARY` | alive | a test would restate the constant |\n" +
+		"| `p/p.go:9:9 CONDITIONALS_NEGATION` | equivalent | killed meanwhile |\n" +
+		beginMarker + "\nold figures\n" + endMarker + "\n"
+	if err := os.WriteFile(doc, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	why, err := readExplanations(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(why) != 3 || !why["p/p.go:3:18 ARITHMETIC_BASE"].equivalent || why["p/p.go:7:9 CONDITIONALS_BOUNDARY"].equivalent {
+		t.Fatalf("explanations: %+v", why)
+	}
+	r := result{why: why, Mutants: []mutant{
+		{File: "p/p.go", Line: 3, Col: 18, Type: "ARITHMETIC_BASE", Status: lived},
+		{File: "p/p.go", Line: 7, Col: 9, Type: "CONDITIONALS_BOUNDARY", Status: lived},
+		{File: "p/p.go", Line: 9, Col: 9, Type: "CONDITIONALS_NEGATION", Status: killed},
+		{File: "p/p.go", Line: 12, Col: 9, Type: "CONDITIONALS_NEGATION", Status: killed},
+		{File: "p/p.go", Line: 17, Col: 9, Type: "CONDITIONALS_NEGATION", Status: notCovered},
+	}}
+	if r.equivalents() != 1 {
+		t.Errorf("equivalents = %d, want 1 (a killed mutant explained as equivalent does not count)", r.equivalents())
+	}
+	if r.efficacy() != 50 || r.score() != 100*2.0/3 || r.coverage() != 80 {
+		t.Errorf("efficacy %v, score %v, coverage %v", r.efficacy(), r.score(), r.coverage())
+	}
+}
