@@ -10,7 +10,7 @@
 #   make demo       run scripts/demo.sh against bin/
 #   make lint       gofmt, go vet, golangci-lint and govulncheck (offline database) on every module
 #   make mutation   gremlins on the internal packages; fails under 90% efficacy or mutator coverage;
-#                   rewrites docs/TESTING.md (~12 min; MUTATION_ROOT=1 adds the root package, hours)
+#                   rewrites docs/TESTING.md (~12 min; MUTATION_ROOT=1 adds the root package, an hour or more)
 
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -175,8 +175,8 @@ $(TOOLS_BIN)/.telemetrygen-$(TELEMETRYGEN_VERSION):
 ## lived + not covered)) is under 90%. Rewrites the generated part of
 ## docs/TESTING.md, whose hand-written part says why each equivalent mutant
 ## cannot be told apart. Not part of make test: about 12 minutes on 2 CPUs.
-## MUTATION_ROOT=1 adds the root package (each of its mutants runs its
-## tests, about 45 s: hours in all).
+## MUTATION_ROOT=1 adds the root package (136 mutants, each running its
+## tests, about 45 s: an hour or more).
 MUTATION_PKGS ?= ./internal/group ./internal/logcopy ./internal/render ./internal/selection \
 	./internal/slackclient ./internal/slackemu ./internal/threads $(if $(MUTATION_ROOT),.)
 MUTATION_WORKERS ?= 2
