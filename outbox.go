@@ -1,0 +1,275 @@
+package slackexporter // import "github.com/slackexporter/slackexporter"
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/slackexporter/slackexporter/internal/group"
+	"github.com/slackexporter/slackexporter/internal/slackclient"
+	"github.com/slackexporter/slackexporter/internal/threads"
+)
+
+// share is an entry on its way to one destination and the pushes whose
+// records it carries: one push, or, once an outbox has merged them, every
+// push that brought the same fingerprint.
+type share struct {
+	entry  *group.Entry
+	claims []claim
+	// notOn is the live message whose update failed for this entry: it is
+	// posted anew rather than tried on that message again.
+	notOn *threads.Message
+}
+
+// claim is one push's part of a share.
+type claim struct {
+	out   *outcome
+	entry *group.Entry // the push's own entry: where its records are
+}
+
+func sharesOf(entries []*group.Entry, out *outcome) []*share {
+	shares := make([]*share, len(entries))
+	for i, e := range entries {
+		shares[i] = &share{entry: e, claims: []claim{{out: out, entry: e}}}
+	}
+	return shares
+}
+
+func entriesOfShares(shares []*share) []*group.Entry {
+	out := make([]*group.Entry, len(shares))
+	for i, s := range shares {
+		out[i] = s.entry
+	}
+	return out
+}
+
+// fail hands the records of shares back to their pushes, for a retry.
+func fail(d *destination, err error, shares ...*share) {
+	for _, s := range shares {
+		for _, c := range s.claims {
+			c.out.failed(d, err, []*group.Entry{c.entry})
+		}
+	}
+}
+
+// outbox gathers what concurrent pushes post to one destination. While one
+// push waits for the destination's next rate-limit slot, the others join
+// it, and all they bring goes out together when the slot comes: a storm
+// becomes one message per slot, carrying counts, however many queue
+// consumers push at once. When a slot is free, a push posts at once.
+type outbox struct {
+	turn    chan struct{} // held by the push that posts for all
+	mu      sync.Mutex
+	pending []*parcel
+}
+
+func newOutbox() *outbox {
+	return &outbox{turn: make(chan struct{}, 1)}
+}
+
+// parcel is what one push brings to an outbox.
+type parcel struct {
+	shares   []*share
+	deadline time.Time // zero when the push has none
+	done     chan struct{}
+}
+
+func (o *outbox) add(p *parcel) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.pending = append(o.pending, p)
+}
+
+// withdraw takes p back, reporting false if a poster has taken it.
+func (o *outbox) withdraw(p *parcel) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	n := len(o.pending)
+	o.pending = slices.DeleteFunc(o.pending, func(q *parcel) bool { return q == p })
+	return len(o.pending) < n
+}
+
+// take removes and returns the parcels whose push can still wait for a
+// call that starts now; the others stay for their pushes to withdraw.
+func (o *outbox) take(callTime time.Duration) []*parcel {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var taken, left []*parcel
+	soonest := time.Now().Add(callTime)
+	for _, p := range o.pending {
+		if p.deadline.IsZero() || !p.deadline.Before(soonest) {
+			taken = append(taken, p)
+		} else {
+			left = append(left, p)
+		}
+	}
+	o.pending = left
+	return taken
+}
+
+// post delivers shares to d through its outbox and returns when each has
+// been delivered, refused for good, or handed back to its push.
+func (e *slackExporter) post(ctx context.Context, d *destination, shares []*share) {
+	if len(shares) == 0 {
+		return
+	}
+	p := &parcel{shares: shares, done: make(chan struct{})}
+	p.deadline, _ = ctx.Deadline()
+	d.outbox.add(p)
+	for {
+		select {
+		case <-p.done:
+			return
+		case d.outbox.turn <- struct{}{}:
+			select {
+			case <-p.done: // delivered by the poster before us
+			default:
+				e.postPending(ctx, d, p)
+			}
+			<-d.outbox.turn
+		case <-ctx.Done():
+			if d.outbox.withdraw(p) {
+				fail(d, ctx.Err(), p.shares...)
+				return
+			}
+			<-p.done // taken: the poster's call ends by our deadline
+			return
+		}
+	}
+}
+
+// postPending is the poster's turn: wait for the destination's next slot,
+// then deliver every parcel gathered meanwhile. If the slot comes too late
+// for this push, it fails its own parcel and leaves the others to a push
+// with more time.
+func (e *slackExporter) postPending(ctx context.Context, d *destination, mine *parcel) {
+	if err := d.limiter.Wait(ctx, slackclient.NoMaxWait, e.callTime()); err != nil {
+		if d.outbox.withdraw(mine) {
+			fail(d, err, mine.shares...)
+			close(mine.done)
+		}
+		return
+	}
+	parcels := d.outbox.take(e.callTime())
+	if len(parcels) == 0 {
+		return
+	}
+	// The call must end by the earliest deadline among the pushes it
+	// carries; take left out those too close to it.
+	callCtx := context.WithoutCancel(ctx)
+	var earliest time.Time
+	for _, p := range parcels {
+		if !p.deadline.IsZero() && (earliest.IsZero() || p.deadline.Before(earliest)) {
+			earliest = p.deadline
+		}
+	}
+	if !earliest.IsZero() {
+		var cancel context.CancelFunc
+		callCtx, cancel = context.WithDeadline(callCtx, earliest)
+		defer cancel()
+	}
+	e.deliverGathered(callCtx, d, merge(parcels))
+	for _, p := range parcels {
+		close(p.done)
+	}
+}
+
+// merge joins the shares of several pushes: one share per fingerprint,
+// counting the records of all, most frequent first.
+func merge(parcels []*parcel) []*share {
+	if len(parcels) == 1 {
+		return parcels[0].shares
+	}
+	byFingerprint := map[string]*share{}
+	var out []*share
+	for _, p := range parcels {
+		for _, s := range p.shares {
+			m := byFingerprint[s.entry.Fingerprint]
+			if m == nil {
+				sum := *s.entry
+				sum.Records = nil
+				m = &share{entry: &sum, notOn: s.notOn}
+				byFingerprint[s.entry.Fingerprint] = m
+				out = append(out, m)
+			} else {
+				m.entry.Count += s.entry.Count
+				if s.entry.First.Before(m.entry.First) {
+					m.entry.First = s.entry.First
+				}
+				if s.entry.Last.After(m.entry.Last) {
+					m.entry.Last = s.entry.Last
+				}
+				m.notOn = cmp.Or(m.notOn, s.notOn)
+			}
+			m.claims = append(m.claims, s.claims...)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b *share) int { return cmp.Compare(b.entry.Count, a.entry.Count) })
+	return out
+}
+
+// deliverGathered posts what a poster took, holding one slot. With threads,
+// a fingerprint that another poster has posted meanwhile updates that
+// message instead, so no two messages count it.
+func (e *slackExporter) deliverGathered(ctx context.Context, d *destination, shares []*share) {
+	if e.threaded(d) {
+		now := e.now()
+		fresh, repeats := e.partition(d.key, shares, now)
+		// No waiting for the update budget here: a slot is already held
+		// for a post.
+		_, overflow := e.updateLive(ctx, d, repeats, now, 0)
+		shares = slices.Concat(fresh, sharesOfRepeats(overflow))
+	}
+	e.postShares(ctx, d, shares)
+}
+
+// postShares posts shares as new messages: as many as the slot held and
+// the free ones allow, the rest folded into the last. With threads, each
+// message becomes the live message of the fingerprints it shows.
+func (e *slackExporter) postShares(ctx context.Context, d *destination, shares []*share) {
+	if len(shares) == 0 {
+		return
+	}
+	byEntry := make(map[*group.Entry]*share, len(shares))
+	for _, s := range shares {
+		byEntry[s.entry] = s
+	}
+	of := func(entries ...[]*group.Entry) []*share {
+		var out []*share
+		for _, list := range entries {
+			for _, entry := range list {
+				out = append(out, byEntry[entry])
+			}
+		}
+		return out
+	}
+	messages := d.layout.Messages(entriesOfShares(shares), 1+d.limiter.Available())
+	for i, m := range messages {
+		var err error
+		switch deadline, ok := ctx.Deadline(); {
+		case i > 0: // the first goes out in the slot the poster holds
+			err = d.limiter.Wait(ctx, 0, e.callTime())
+		case ok && time.Until(deadline) < e.callTime():
+			err = &slackclient.WaitTooLongError{} // updates took the time the call needs
+		}
+		var ref slackclient.Ref
+		if err == nil {
+			ref, err = e.postMessage(ctx, d, m.Text, m.Blocks, m.Records(), m.FoldedRecords())
+		}
+		if err == nil {
+			if e.threaded(d) {
+				e.remember(e.tracker.Register(d.key, ref.ChannelID, ref.TS, e.now(), m.Entries, m.FoldedRecords(), len(m.Folded)))
+			}
+			continue
+		}
+		if e.refuse(ctx, d, err, of(m.Entries, m.Folded)) {
+			continue
+		}
+		for _, rest := range messages[i:] {
+			fail(d, err, of(rest.Entries, rest.Folded)...)
+		}
+		return
+	}
+}
