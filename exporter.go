@@ -1,6 +1,7 @@
 package slackexporter // import "github.com/slackexporter/slackexporter"
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -382,10 +383,7 @@ func (e *slackExporter) groupByDestination(ld plog.Logs) ([]*batch, int) {
 	for _, rl := range ld.ResourceLogs().All() {
 		for _, sl := range rl.ScopeLogs().All() {
 			for _, lr := range sl.LogRecords().All() {
-				key := e.defaultKey
-				if v, ok := lr.Attributes().Get(selection.DestinationAttribute); ok {
-					key = v.Str()
-				}
+				key := cmp.Or(selection.Destination(sl, lr), e.defaultKey)
 				if e.destinations[key] == nil {
 					// Queued under a configuration that had this
 					// destination: deliver to the default one.

@@ -19,6 +19,7 @@ package slackexporter
 //	INVARIANTS_SEED      run only these seeds (comma-separated)
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -475,7 +476,7 @@ func (w *world) push(e *slackExporter, ld plog.Logs) {
 	for _, rl := range kept.ResourceLogs().All() {
 		for _, sl := range rl.ScopeLogs().All() {
 			for _, lr := range sl.LogRecords().All() {
-				w.destOf(lr).accepted++
+				w.destOf(sl, lr).accepted++
 			}
 		}
 	}
@@ -490,7 +491,7 @@ func (w *world) pushKept(e *slackExporter, kept plog.Logs) {
 	for _, rl := range kept.ResourceLogs().All() {
 		for _, sl := range rl.ScopeLogs().All() {
 			for _, lr := range sl.LogRecords().All() {
-				rec.markers[w.destOf(lr).slack+" "+markerOf(lr.Body().Str())] = true
+				rec.markers[w.destOf(sl, lr).slack+" "+markerOf(lr.Body().Str())] = true
 			}
 		}
 	}
@@ -527,11 +528,8 @@ func (w *world) takePending() []plog.Logs {
 }
 
 // destOf is the destination a kept record was routed to.
-func (w *world) destOf(lr plog.LogRecord) *invDest {
-	key := w.dests[""].key
-	if v, ok := lr.Attributes().Get(selection.DestinationAttribute); ok {
-		key = v.Str()
-	}
+func (w *world) destOf(sl plog.ScopeLogs, lr plog.LogRecord) *invDest {
+	key := cmp.Or(selection.Destination(sl, lr), w.dests[""].key)
 	for _, d := range w.dests {
 		if d.key == key {
 			return d
