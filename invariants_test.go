@@ -4,7 +4,8 @@ package slackexporter
 // seeded random runs instead of scenarios. Each run draws a configuration
 // (threads on or off, mentions, rate and burst, grouping, templates, routes
 // to 1–4 channels and webhooks, storage for live messages) and a script of
-// steps (concurrent pushes of 1–200 records in 1–60 fingerprints, faults
+// steps (1–6 concurrent pushes of 1–200 records in 1–60 fingerprints, which
+// meet in the destinations' outboxes, faults
 // from the emulator, clock jumps past quiet_after and window, quiet marks,
 // restarts), drives the real push path against the Slack emulator the way
 // exporterhelper's queue would (records handed back are pushed again), then
@@ -374,7 +375,9 @@ func (w *world) step() {
 	r := w.rng
 	switch p := r.IntN(100); {
 	case p < 40:
-		n := 1 + r.IntN(3)
+		// Several queue consumers at once: their pushes meet in each
+		// destination's outbox.
+		n := 1 + r.IntN(6)
 		batches := make([]plog.Logs, n)
 		for i := range batches {
 			batches[i] = w.records()
