@@ -91,22 +91,22 @@ func (o *outbox) withdraw(p *parcel) bool {
 	return len(o.pending) < n
 }
 
-// take removes and returns the parcels whose push can still wait for a
-// call that starts now; the others stay for their pushes to withdraw.
-func (o *outbox) take(callTime time.Duration) []*parcel {
+// take removes every pending parcel and sorts them: those whose push can
+// still wait for a call that starts now, and those too close to their
+// deadline for it.
+func (o *outbox) take(callTime time.Duration) (taken, tooLate []*parcel) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	var taken, left []*parcel
 	soonest := time.Now().Add(callTime)
 	for _, p := range o.pending {
 		if p.deadline.IsZero() || !p.deadline.Before(soonest) {
 			taken = append(taken, p)
 		} else {
-			left = append(left, p)
+			tooLate = append(tooLate, p)
 		}
 	}
-	o.pending = left
-	return taken
+	o.pending = nil
+	return taken, tooLate
 }
 
 // post delivers shares to d through its outbox and returns when each has
@@ -152,12 +152,16 @@ func (e *slackExporter) postPending(ctx context.Context, d *destination, mine *p
 		}
 		return
 	}
-	parcels := d.outbox.take(e.callTime())
+	parcels, tooLate := d.outbox.take(e.callTime())
+	for _, p := range tooLate {
+		fail(d, &slackclient.WaitTooLongError{}, p.shares...)
+		close(p.done)
+	}
 	if len(parcels) == 0 {
 		return
 	}
 	// The call must end by the earliest deadline among the pushes it
-	// carries; take left out those too close to it.
+	// carries; take set aside those too close to theirs.
 	callCtx := context.WithoutCancel(ctx)
 	var earliest time.Time
 	for _, p := range parcels {
