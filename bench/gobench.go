@@ -176,9 +176,9 @@ func runGoBench(ctx context.Context, o *options) []section {
 			"pdata's own copy: the record, its body and each attribute are allocated anew.",
 			dur(time.Duration(copyCost)), (results.get(oursSev, "allocs/op")-noneAllocs)/results.get(oursSev, "kept/op"),
 			perRecord(oursAll), results.get(oursAll, "allocs/op")/results.get(oursAll, "kept/op")),
-		"Before (commit a0041b2: a destination attribute on every record, every condition evaluated per record), measured with "+
-			"`go test -bench` on both trees in 6 interleaved rounds on a loaded machine: every record kept 455 ns and 6.1 allocs per "+
-			"record, one condition 340 µs per 1,000 records, against 338 ns, 4.2 allocs and 209 µs after; the previous run of this "+
+		"Before (commit a0041b2: a destination attribute on every record, every condition evaluated per record), measured with " +
+			"`go test -bench` on both trees in 6 interleaved rounds on a loaded machine: every record kept 455 ns and 6.1 allocs per " +
+			"record, one condition 340 µs per 1,000 records, against 338 ns, 4.2 allocs and 209 µs after; the previous run of this " +
 			"page had the copy of a lone kept record at 553 ns and 14 allocs, and one condition at 2.1× the filterprocessor.",
 	}
 
