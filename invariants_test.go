@@ -38,6 +38,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/config/configmiddleware"
 	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/exporter"
@@ -111,6 +112,8 @@ type world struct {
 	jumps  []clockJump  // every change of offset
 	dests  map[string]*invDest
 	specs  []*fpSpec
+
+	clock *clientClock // when each call to Slack left and was answered
 
 	mu        sync.Mutex
 	pending   []plog.Logs // handed back for retry, as the queue keeps them
@@ -275,16 +278,19 @@ func (w *world) configure() {
 	}
 	enabled := !webhookMode && r.IntN(5) > 0
 	cfg.Threads.Enabled = &enabled
+	clockID := component.MustNewID("clientclock")
+	cfg.Middlewares = []configmiddleware.Config{{ID: clockID}}
+	w.clock = newClientClock()
+	host := hostWith{clockID: w.clock}
 	cfg.Threads.ReplyEvery = []time.Duration{0, time.Minute, time.Hour}[r.IntN(3)]
 	cfg.Threads.UpdatesPerMinute = []float64{6, 60, 600}[r.IntN(3)]
 	cfg.Threads.MaxTracked = []int{4, 100, 10_000}[r.IntN(3)]
 	if enabled && r.IntN(2) == 0 {
 		id := component.MustNewID("file_storage")
 		cfg.Threads.Storage = &id
-		w.host = hostWith{id: memstorage.New()}
-	} else {
-		w.host = componenttest.NewNopHost()
+		host[id] = memstorage.New()
 	}
+	w.host = host
 	require.NoError(w.t, cfg.Validate())
 	w.cfg = cfg
 

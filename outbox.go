@@ -224,9 +224,33 @@ func (e *slackExporter) deliverGathered(ctx context.Context, d *destination, sha
 		// No waiting for the update budget here: a slot is already held
 		// for a post.
 		_, overflow := e.updateLive(ctx, d, repeats, now, 0)
-		shares = slices.Concat(fresh, sharesOfRepeats(overflow))
+		shares = e.retire(ctx, d, slices.Concat(fresh, sharesOfRepeats(overflow)))
 	}
 	e.postShares(ctx, d, shares)
+}
+
+// retire takes the fingerprints about to be posted anew out of the live
+// messages that counted them (their update did not go out in time), so
+// that no two messages count one fingerprint. It returns the shares to
+// post; those it could not retire in time are handed back.
+func (e *slackExporter) retire(ctx context.Context, d *destination, shares []*share) []*share {
+	byMsg := map[*threads.Message][]*share{}
+	for _, s := range shares {
+		if s.notOn != nil {
+			byMsg[s.notOn] = append(byMsg[s.notOn], s)
+		}
+	}
+	for m, ss := range byMsg {
+		fingerprints := make([]string, len(ss))
+		for i, s := range ss {
+			fingerprints[i] = s.entry.Fingerprint
+		}
+		if err := m.Retire(ctx, fingerprints); err != nil {
+			fail(d, err, ss...)
+			shares = slices.DeleteFunc(shares, func(s *share) bool { return slices.Contains(ss, s) })
+		}
+	}
+	return shares
 }
 
 // postShares posts shares as new messages: as many as the slot held and
@@ -264,7 +288,13 @@ func (e *slackExporter) postShares(ctx context.Context, d *destination, shares [
 		}
 		if err == nil {
 			if e.threaded(d) {
-				e.remember(e.tracker.Register(d.key, ref.ChannelID, ref.TS, e.now(), m.Entries, m.FoldedRecords(), len(m.Folded)))
+				now := e.now()
+				e.remember(e.tracker.Register(d.key, ref.ChannelID, ref.TS, now, m.Entries, m.FoldedRecords(), len(m.Folded)))
+				for _, f := range m.Folded {
+					// Counted only in the fold line: a line of its
+					// elsewhere must not be called quiet.
+					e.tracker.Seen(d.key, f.Fingerprint, now)
+				}
 			}
 			continue
 		}

@@ -264,6 +264,33 @@ func (t *Tracker) QuietMarks(m *Message, now time.Time) []Add {
 	return adds
 }
 
+// Seen notes that records of fingerprint reached Slack in dest without
+// being counted in its line (folded into another message): the line is
+// not quiet, and a quiet mark judged before now is dropped.
+func (t *Tracker) Seen(dest, fingerprint string, now time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	m := t.byKey[key(dest, fingerprint)]
+	if m == nil {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, l := range m.lines {
+		if l.Entry.Fingerprint == fingerprint {
+			l.LastSeen = later(l.LastSeen, now)
+			l.adds++
+		}
+	}
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
 // ReplyDue reports whether line may get a sample reply now, and if so
 // takes the slot.
 func (t *Tracker) ReplyDue(m *Message, l *Line, now time.Time) bool {

@@ -93,6 +93,27 @@ func (m *Message) Update(ctx context.Context, adds []Add, send SendFunc) error {
 	}
 }
 
+// Retire stops m from counting fingerprints that are about to be posted in
+// a new message: an update of m already on its way to Slack lands first,
+// and later ones that would count them are turned away (ErrMoved). It
+// returns once no update of m is on its way, or with ctx's error.
+func (m *Message) Retire(ctx context.Context, fingerprints []string) error {
+	m.mu.Lock()
+	for _, l := range m.lines {
+		if slices.Contains(fingerprints, l.Entry.Fingerprint) {
+			l.moved = true
+		}
+	}
+	m.mu.Unlock()
+	select {
+	case m.slot <- struct{}{}:
+		<-m.slot
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // staleLocked reports whether j would count a fingerprint in a message that
 // no longer counts it.
 func (m *Message) staleLocked(j *join) bool {
