@@ -274,8 +274,8 @@ func (w *world) checkPacing(calls []slackemu.Call) {
 				w.checks++
 				allowed := float64(burst) + rate*(ps[j].sent.Sub(ps[i].sent)+pacingSlack).Seconds()
 				if n := j - i + 1; float64(n) > allowed {
-					w.fail("check 4: %d posts to %s left between %s and %s: more than burst %d + %v/s allow",
-						n, k, ps[i].sent.Format("15:04:05.000"), ps[j].sent.Format("15:04:05.000"), burst, rate)
+					w.fail("check 4: %d posts to %s left between %s and %s: more than burst %d + %v/s allow; they were: %s",
+						n, k, ps[i].sent.Format("15:04:05.000"), ps[j].sent.Format("15:04:05.000"), burst, rate, describe(ps[max(i-2, 0):j+1]))
 					return
 				}
 			}
@@ -287,6 +287,16 @@ func (w *world) checkPacing(calls []slackemu.Call) {
 		slices.SortFunc(us, bySent)
 		w.checkRetryAfter(fmt.Sprintf("chat.update/%d", epoch), us, updateRate)
 	}
+}
+
+// describe lists calls for a failure message.
+func describe(calls []timedCall) string {
+	var b strings.Builder
+	for _, c := range calls {
+		fmt.Fprintf(&b, "\n      %s %s thread_ts=%q status=%d %s retry_after=%d left %s answered %s",
+			c.Method, c.Dest, c.ThreadTS, c.Status, c.Error, c.RetryAfter, c.sent.Format("15:04:05.000"), c.answered.Format("15:04:05.000"))
+	}
+	return b.String()
 }
 
 // checkRetryAfter: once a 429 has come back, no call of calls leaves before

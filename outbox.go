@@ -140,12 +140,12 @@ func (e *slackExporter) post(ctx context.Context, d *destination, shares []*shar
 	}
 }
 
-// postPending is the poster's turn: wait for the destination's next slot,
-// then deliver every parcel gathered meanwhile. If the slot comes too late
-// for this push, it fails its own parcel and leaves the others to a push
-// with more time.
+// postPending is the poster's turn: wait until the destination has a free
+// slot, then deliver every parcel gathered meanwhile. If the slot comes too
+// late for this push, it fails its own parcel and leaves the others to a
+// push with more time.
 func (e *slackExporter) postPending(ctx context.Context, d *destination, mine *parcel) {
-	if err := d.limiter.Wait(ctx, slackclient.NoMaxWait, e.callTime()); err != nil {
+	if err := d.limiter.Ready(ctx, e.callTime()); err != nil {
 		if d.outbox.withdraw(mine) {
 			fail(d, err, mine.shares...)
 			close(mine.done)
@@ -214,15 +214,14 @@ func merge(parcels []*parcel) []*share {
 	return out
 }
 
-// deliverGathered posts what a poster took, holding one slot. With threads,
-// a fingerprint that another poster has posted meanwhile updates that
-// message instead, so no two messages count it.
+// deliverGathered posts what a poster took, once a slot was free. With
+// threads, a fingerprint that another poster has posted meanwhile updates
+// that message instead, so no two messages count it.
 func (e *slackExporter) deliverGathered(ctx context.Context, d *destination, shares []*share) {
 	if e.threaded(d) {
 		now := e.now()
 		fresh, repeats := e.partition(d.key, shares, now)
-		// No waiting for the update budget here: a slot is already held
-		// for a post.
+		// No waiting for the update budget here: a post is ready to go.
 		_, overflow := e.updateLive(ctx, d, repeats, now, 0)
 		shares = e.retire(ctx, d, slices.Concat(fresh, sharesOfRepeats(overflow)))
 	}
@@ -253,9 +252,10 @@ func (e *slackExporter) retire(ctx context.Context, d *destination, shares []*sh
 	return shares
 }
 
-// postShares posts shares as new messages: as many as the slot held and
-// the free ones allow, the rest folded into the last. With threads, each
-// message becomes the live message of the fingerprints it shows.
+// postShares posts shares as new messages: as many as the free slots allow,
+// the rest folded into the last. Each takes its slot just before it goes,
+// so posts leave as the rate allows. With threads, each message becomes the
+// live message of the fingerprints it shows.
 func (e *slackExporter) postShares(ctx context.Context, d *destination, shares []*share) {
 	if len(shares) == 0 {
 		return
@@ -273,15 +273,15 @@ func (e *slackExporter) postShares(ctx context.Context, d *destination, shares [
 		}
 		return out
 	}
-	messages := d.layout.Messages(entriesOfShares(shares), 1+d.limiter.Available())
+	messages := d.layout.Messages(entriesOfShares(shares), d.limiter.Available())
 	for i, m := range messages {
-		var err error
-		switch deadline, ok := ctx.Deadline(); {
-		case i > 0: // the first goes out in the slot the poster holds
-			err = d.limiter.Wait(ctx, 0, e.callTime())
-		case ok && time.Until(deadline) < e.callTime():
-			err = &slackclient.WaitTooLongError{} // updates took the time the call needs
+		// The first waits if another post took the free slot meanwhile;
+		// the others go only if a slot is free now.
+		maxWait := slackclient.NoMaxWait
+		if i > 0 {
+			maxWait = 0
 		}
+		err := d.limiter.Wait(ctx, maxWait, e.callTime())
 		var ref slackclient.Ref
 		if err == nil {
 			ref, err = e.postMessage(ctx, d, m.Text, m.Blocks, m.Records(), m.FoldedRecords())
@@ -290,10 +290,18 @@ func (e *slackExporter) postShares(ctx context.Context, d *destination, shares [
 			if e.threaded(d) {
 				now := e.now()
 				e.remember(e.tracker.Register(d.key, ref.ChannelID, ref.TS, now, m.Entries, m.FoldedRecords(), len(m.Folded)))
+				// Counted only in the fold line: a line of theirs
+				// elsewhere must not be called quiet, even after a
+				// restart. Each message is saved once all its lines are
+				// marked.
+				seen := map[*threads.Message]bool{}
 				for _, f := range m.Folded {
-					// Counted only in the fold line: a line of its
-					// elsewhere must not be called quiet.
-					e.tracker.Seen(d.key, f.Fingerprint, now)
+					if live := e.tracker.Seen(d.key, f.Fingerprint, now); live != nil {
+						seen[live] = true
+					}
+				}
+				for live := range seen {
+					e.remember(live)
 				}
 			}
 			continue

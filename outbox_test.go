@@ -9,8 +9,11 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/exporter/exportertest"
+	"go.opentelemetry.io/collector/pdata/plog"
 
+	"github.com/slackexporter/slackexporter/internal/memstorage"
 	"github.com/slackexporter/slackexporter/internal/metadata"
 )
 
@@ -81,4 +84,50 @@ func TestAPushWithoutTimeForTheSlotIsHandedBack(t *testing.T) {
 	require.Len(t, msgs, 2)
 	assert.Contains(t, shown(t, msgs[1]), "long")
 	assert.NotContains(t, shown(t, msgs[1]), "short")
+}
+
+// Found by TestDeliveryInvariants: when two fingerprints of one live
+// message were folded into a new message, the message was saved after the
+// first was marked seen and not after the second; after a restart the
+// second was called quiet although its records had just reached Slack.
+func TestFoldedRepeatsKeepTheirLinesAliveAcrossARestart(t *testing.T) {
+	_, srv := emulator(t, nil)
+	storageID := component.MustNewID("file_storage")
+	host := hostWith{storageID: memstorage.New()}
+	cfg := tokenConfig(srv)
+	cfg.Threads.Storage = &storageID
+	cfg.Threads.UpdatesPerMinute = 0.01 // a burst of 3 updates, then none for hours
+	cfg.RateLimit = RateLimitConfig{PerSecond: 100, Burst: 1}
+	cfg.Grouping.Mask = false
+	clock := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	startAt := func() *slackExporter {
+		e, err := newSlackExporter(cfg, exportertest.NewNopSettings(metadata.Type))
+		require.NoError(t, err)
+		e.now = func() time.Time { return clock }
+		require.NoError(t, e.start(context.Background(), host))
+		return e
+	}
+	ctx := context.Background()
+	e := startAt()
+	require.NoError(t, e.push(ctx, e.selectRecords(ctx, errorRecords(2, func(i int) string { return []string{"quiet one", "quiet two"}[i] }))))
+	for range 3 { // spend the update budget
+		require.NoError(t, e.push(ctx, e.selectRecords(ctx, errorRecords(1, func(int) string { return "quiet one" }))))
+	}
+	clock = clock.Add(10 * time.Minute)
+	// The two repeat with 30 errors that fill the message first: no update
+	// budget, so they are posted anew, and folded.
+	var recs []rec
+	for i := range 30 {
+		recs = append(recs, copies(2, rec{"checkout", "dev", plog.SeverityNumberError, fmt.Sprintf("filler %c%c", 'a'+i/26, 'a'+i%26)})...)
+	}
+	recs = append(recs, rec{"checkout", "dev", plog.SeverityNumberError, "quiet one"}, rec{"checkout", "dev", plog.SeverityNumberError, "quiet two"})
+	require.NoError(t, e.push(ctx, e.selectRecords(ctx, logsOf(recs...))))
+	require.NoError(t, e.shutdown(ctx))
+
+	clock = clock.Add(6 * time.Minute) // 16 minutes after the first post, 6 after the last records
+	restarted := startAt()
+	defer func() { require.NoError(t, restarted.shutdown(ctx)) }()
+	for _, m := range restarted.tracker.GoingQuiet(clock) {
+		assert.Empty(t, restarted.tracker.QuietMarks(m, clock), "records folded 6 minutes ago: nothing is quiet")
+	}
 }

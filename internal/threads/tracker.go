@@ -266,13 +266,14 @@ func (t *Tracker) QuietMarks(m *Message, now time.Time) []Add {
 
 // Seen notes that records of fingerprint reached Slack in dest without
 // being counted in its line (folded into another message): the line is
-// not quiet, and a quiet mark judged before now is dropped.
-func (t *Tracker) Seen(dest, fingerprint string, now time.Time) {
+// not quiet, and a quiet mark judged before now is dropped. It returns the
+// message that changed, for storage, or nil.
+func (t *Tracker) Seen(dest, fingerprint string, now time.Time) *Message {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	m := t.byKey[key(dest, fingerprint)]
 	if m == nil {
-		return
+		return nil
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -282,6 +283,7 @@ func (t *Tracker) Seen(dest, fingerprint string, now time.Time) {
 			l.adds++
 		}
 	}
+	return m
 }
 
 func later(a, b time.Time) time.Time {
