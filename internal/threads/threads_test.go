@@ -431,8 +431,8 @@ func TestRetireWaitsForTheUpdateOnItsWayAndTurnsLaterOnesAway(t *testing.T) {
 	retired := make(chan error)
 	go func() { retired <- m.Retire(context.Background(), []string{"a"}) }()
 	select {
-	case <-retired:
-		t.Fatal("Retire returned while an update was on its way")
+	case err := <-retired:
+		t.Fatalf("Retire returned (%v) while an update was on its way", err)
 	case <-time.After(20 * time.Millisecond):
 	}
 	close(release)
