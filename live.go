@@ -86,7 +86,7 @@ func (e *slackExporter) updateLive(ctx context.Context, d *destination, repeats 
 				adds[i] = threads.Add{Line: r.line, Count: entry.Count, First: entry.First, Last: entry.Last, Seen: now}
 				records += entry.Count
 			}
-			err := m.Update(ctx, adds, e.sendUpdate(d, maxWait))
+			err := m.UpdateWhenReady(ctx, adds, e.updateBudget(maxWait), e.sendUpdate(d))
 			switch {
 			case err == nil:
 				// These records reached Slack only as a higher count.
@@ -149,15 +149,22 @@ func (e *slackExporter) updateWait() time.Duration {
 	return e.cfg.Timeout - e.callTime()
 }
 
-// sendUpdate is how a live message's new counts reach Slack: chat.update,
-// paced by the workspace's update budget, waiting at most maxWait for it.
-func (e *slackExporter) sendUpdate(d *destination, maxWait time.Duration) threads.SendFunc {
-	return func(ctx context.Context, m *threads.Message, view []*group.Entry) error {
+// updateBudget waits, at most maxWait, for the workspace's chat.update
+// budget: the right for a round of updates to go out.
+func (e *slackExporter) updateBudget(maxWait time.Duration) func(context.Context) error {
+	return func(ctx context.Context) error {
 		if err := e.updateLimiter.Wait(ctx, maxWait, e.callTime()); err != nil {
 			// No call was made: another push in the round may have the
 			// time this one lacks.
 			return fmt.Errorf("%w: %w", threads.ErrNotSent, err)
 		}
+		return nil
+	}
+}
+
+// sendUpdate is how a live message's new counts reach Slack: chat.update.
+func (e *slackExporter) sendUpdate(d *destination) threads.SendFunc {
+	return func(ctx context.Context, m *threads.Message, view []*group.Entry) error {
 		msg := d.layout.Live(view, m.Folded, m.FoldedGroups)
 		err := d.api.Update(ctx, slackclient.Ref{ChannelID: m.ChannelID, TS: m.TS}, msg.Text, msg.Blocks)
 		if err != nil {
@@ -282,7 +289,7 @@ func (e *slackExporter) markQuiet(ctx context.Context, now time.Time) {
 			continue
 		}
 		callCtx, cancel := context.WithTimeout(ctx, e.cfg.Timeout)
-		err := m.Update(callCtx, e.tracker.QuietMarks(m, now), e.sendUpdate(d, e.updateWait()))
+		err := m.UpdateWhenReady(callCtx, e.tracker.QuietMarks(m, now), e.updateBudget(e.updateWait()), e.sendUpdate(d))
 		cancel()
 		if err != nil {
 			e.updateFailed(d, m, err)

@@ -221,8 +221,10 @@ func (e *slackExporter) deliverGathered(ctx context.Context, d *destination, sha
 	if e.threaded(d) {
 		now := e.now()
 		fresh, repeats := e.partition(d.key, shares, now)
-		// No waiting for the update budget here: a post is ready to go.
-		_, overflow := e.updateLive(ctx, d, repeats, now, 0)
+		// Waiting for the update budget (as the pushes do) keeps a storm
+		// of repeats in few messages; a post that gave up at once would
+		// start a new message for them at every slot.
+		_, overflow := e.updateLive(ctx, d, repeats, now, e.updateWait())
 		shares = e.retire(ctx, d, slices.Concat(fresh, sharesOfRepeats(overflow)))
 	}
 	e.postShares(ctx, d, shares)

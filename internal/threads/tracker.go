@@ -51,6 +51,7 @@ type Message struct {
 	lines     []*Line
 	pending   *round
 	sending   bool          // a round is on its way to Slack
+	onWire    chan struct{} // closed when that round's call is answered
 	forgotten bool          // dropped by the tracker: never saved or updated again
 	slot      chan struct{} // held by the push sending this message's update
 	elem      *list.Element // in Tracker.lru
