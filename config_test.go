@@ -39,7 +39,7 @@ func TestDefaultConfig(t *testing.T) {
 	assert.Equal(t, time.Second, cfg.BackOffConfig.InitialInterval)
 	require.True(t, cfg.QueueConfig.HasValue())
 	require.True(t, cfg.QueueConfig.Get().Batch.HasValue(), "batching is on by default")
-	assert.Equal(t, time.Second, cfg.QueueConfig.Get().Batch.Get().FlushTimeout)
+	assert.Equal(t, 10*time.Millisecond, cfg.QueueConfig.Get().Batch.Get().FlushTimeout, "a calm record is not held back")
 	// The default alone is invalid: it names neither token nor webhook.
 	assert.ErrorContains(t, confmap.Validate(cfg), "token: set token")
 }

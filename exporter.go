@@ -1,6 +1,7 @@
 package slackexporter // import "github.com/slackexporter/slackexporter"
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -63,6 +64,7 @@ type slackExporter struct {
 // destination is one place messages go: a channel through the Web API, or
 // a webhook.
 type destination struct {
+	key string // as queued records name it
 	// name is safe to log: a channel name or which webhook, never its URL.
 	name    string
 	post    func(ctx context.Context, text string, blocks []slack.Block) (slackclient.Ref, error)
@@ -70,9 +72,10 @@ type destination struct {
 	// api is set for channels: updates and thread replies need it.
 	api    *slackclient.WebAPI
 	layout *render.Layout
-	// posting serialises posting new fingerprints (with threads), so two
-	// consumers never post the same fingerprint twice.
-	posting chan struct{}
+	// outbox gathers what concurrent pushes post here, one poster at a
+	// time, so a fingerprint is never posted twice and pushes waiting for
+	// one slot share one message.
+	outbox *outbox
 }
 
 func newSlackExporter(cfg *Config, set exporter.Settings) (*slackExporter, error) {
@@ -189,16 +192,16 @@ func (e *slackExporter) start(ctx context.Context, host component.Host) error {
 		}
 		api = slackclient.NewWebAPI(string(e.cfg.Token), apiURL, hc)
 	}
-	channel := func(name, mention string) *destination {
-		return &destination{name: "#" + strings.TrimPrefix(name, "#"), limiter: limiter(channelKey(name, "")), api: api,
-			layout: e.layout(mention), posting: make(chan struct{}, 1),
+	channel := func(key, name, mention string) *destination {
+		return &destination{key: key, name: "#" + strings.TrimPrefix(name, "#"), limiter: limiter(channelKey(name, "")), api: api,
+			layout: e.layout(mention), outbox: newOutbox(),
 			post: func(ctx context.Context, text string, blocks []slack.Block) (slackclient.Ref, error) {
 				return api.Post(ctx, name, "", text, blocks)
 			}}
 	}
-	webhook := func(name, url, mention string) *destination {
+	webhook := func(key, name, url, mention string) *destination {
 		w := slackclient.NewWebhook(url, hc)
-		return &destination{name: name, limiter: limiter(url), layout: e.layout(mention),
+		return &destination{key: key, name: name, limiter: limiter(url), layout: e.layout(mention), outbox: newOutbox(),
 			post: func(ctx context.Context, text string, blocks []slack.Block) (slackclient.Ref, error) {
 				return slackclient.Ref{}, w.Post(ctx, text, blocks)
 			}}
@@ -206,9 +209,9 @@ func (e *slackExporter) start(ctx context.Context, host component.Host) error {
 
 	e.destinations = map[string]*destination{}
 	if e.cfg.Token != "" {
-		e.destinations[e.defaultKey] = channel(e.cfg.Channel, e.cfg.Mention)
+		e.destinations[e.defaultKey] = channel(e.defaultKey, e.cfg.Channel, e.cfg.Mention)
 	} else {
-		e.destinations[e.defaultKey] = webhook("webhook", string(e.cfg.WebhookURL), e.cfg.Mention)
+		e.destinations[e.defaultKey] = webhook(e.defaultKey, "webhook", string(e.cfg.WebhookURL), e.cfg.Mention)
 	}
 	for i, r := range e.cfg.Routes {
 		key := routeDestinationKey(r)
@@ -216,9 +219,9 @@ func (e *slackExporter) start(ctx context.Context, host component.Host) error {
 			continue
 		}
 		if r.Channel != "" {
-			e.destinations[key] = channel(r.Channel, r.Mention)
+			e.destinations[key] = channel(key, r.Channel, r.Mention)
 		} else {
-			e.destinations[key] = webhook(fmt.Sprintf("webhook of routes[%d]", i), string(r.WebhookURL), r.Mention)
+			e.destinations[key] = webhook(key, fmt.Sprintf("webhook of routes[%d]", i), string(r.WebhookURL), r.Mention)
 		}
 	}
 	if e.tracker != nil {
@@ -247,7 +250,6 @@ func (e *slackExporter) selectRecords(ctx context.Context, ld plog.Logs) plog.Lo
 
 // batch is what one push holds for one destination.
 type batch struct {
-	key     string
 	dest    *destination
 	entries *group.Grouper
 }
@@ -263,10 +265,11 @@ func (e *slackExporter) push(ctx context.Context, ld plog.Logs) error {
 	var wg sync.WaitGroup
 	for _, b := range batches {
 		wg.Go(func() {
-			if e.tracker != nil && b.dest.api != nil {
-				e.deliverThreaded(ctx, b, out)
+			shares := sharesOf(b.entries.Entries(), out)
+			if e.threaded(b.dest) {
+				e.deliverThreaded(ctx, b.dest, shares)
 			} else {
-				e.postNew(ctx, b, b.entries.Entries(), out)
+				e.post(ctx, b.dest, shares)
 			}
 		})
 	}
@@ -274,27 +277,10 @@ func (e *slackExporter) push(ctx context.Context, ld plog.Logs) error {
 	return e.result(out, ld)
 }
 
-// postNew posts entries as new messages: as many as the rate limit allows
-// now, the rest folded into the last. With threads, each posted message
-// becomes the live message of the fingerprints it shows.
-func (e *slackExporter) postNew(ctx context.Context, b *batch, entries []*group.Entry, out *outcome) {
-	messages := b.dest.layout.Messages(entries, b.dest.limiter.Available())
-	for i, m := range messages {
-		ref, err := e.deliver(ctx, b.dest, m)
-		if err == nil {
-			if e.tracker != nil && b.dest.api != nil {
-				e.remember(e.tracker.Register(b.key, ref.ChannelID, ref.TS, e.now(), m.Entries, m.FoldedRecords(), len(m.Folded)))
-			}
-			continue
-		}
-		if e.refused(ctx, out, b.dest, err, m.Records()) {
-			continue
-		}
-		for _, rest := range messages[i:] {
-			out.failed(b.dest, err, rest.Entries, rest.Folded)
-		}
-		return
-	}
+// threaded reports whether d keeps live messages: threads are on and it
+// is a channel (a webhook can neither update nor reply).
+func (e *slackExporter) threaded(d *destination) bool {
+	return e.tracker != nil && d.api != nil
 }
 
 // outcome gathers what a push could not deliver; its destinations report
@@ -316,18 +302,31 @@ type refusal struct {
 	err     error
 }
 
-// refused handles a permanent error: the records are dropped and counted,
-// and logged once the push is done. It reports false for any other error.
-func (e *slackExporter) refused(ctx context.Context, out *outcome, d *destination, err error, records int) bool {
+// refuse handles a permanent error: the records of shares are dropped,
+// counted, and logged once, by one of the pushes they came from, when it is
+// done. It reports false for any other error.
+func (e *slackExporter) refuse(ctx context.Context, d *destination, err error, shares []*share) bool {
 	var se *slackclient.Error
 	if !errors.As(err, &se) || se.Class != slackclient.Permanent {
 		return false
 	}
-	e.telemetry.ExporterSlackRecordsDropped.Add(ctx, int64(records), metric.WithAttributes(attribute.String("error", se.Code)))
-	out.mu.Lock()
-	defer out.mu.Unlock()
-	out.refusals = append(out.refusals, refusal{dest: d.name, code: se.Code, records: records, err: err})
-	out.refused += records
+	total := 0
+	for _, s := range shares {
+		total += s.entry.Count
+	}
+	e.telemetry.ExporterSlackRecordsDropped.Add(ctx, int64(total), metric.WithAttributes(attribute.String("error", se.Code)))
+	logged := false
+	for _, s := range shares {
+		for _, c := range s.claims {
+			c.out.mu.Lock()
+			c.out.refused += c.entry.Count
+			if !logged {
+				c.out.refusals = append(c.out.refusals, refusal{dest: d.name, code: se.Code, records: total, err: err})
+				logged = true
+			}
+			c.out.mu.Unlock()
+		}
+	}
 	return true
 }
 
@@ -384,10 +383,7 @@ func (e *slackExporter) groupByDestination(ld plog.Logs) ([]*batch, int) {
 	for _, rl := range ld.ResourceLogs().All() {
 		for _, sl := range rl.ScopeLogs().All() {
 			for _, lr := range sl.LogRecords().All() {
-				key := e.defaultKey
-				if v, ok := lr.Attributes().Get(selection.DestinationAttribute); ok {
-					key = v.Str()
-				}
+				key := cmp.Or(selection.Destination(sl, lr), e.defaultKey)
 				if e.destinations[key] == nil {
 					// Queued under a configuration that had this
 					// destination: deliver to the default one.
@@ -396,7 +392,7 @@ func (e *slackExporter) groupByDestination(ld plog.Logs) ([]*batch, int) {
 				}
 				b, ok := byKey[key]
 				if !ok {
-					b = &batch{key: key, dest: e.destinations[key], entries: group.New(e.groupOptions)}
+					b = &batch{dest: e.destinations[key], entries: group.New(e.groupOptions)}
 					byKey[key] = b
 				}
 				b.entries.Add(rl.Resource(), lr, selection.Severity(lr), pos)
@@ -412,22 +408,20 @@ func (e *slackExporter) groupByDestination(ld plog.Logs) ([]*batch, int) {
 	for _, b := range byKey {
 		batches = append(batches, b)
 	}
-	slices.SortFunc(batches, func(a, b *batch) int { return strings.Compare(a.key, b.key) })
+	slices.SortFunc(batches, func(a, b *batch) int { return strings.Compare(a.dest.key, b.dest.key) })
 	return batches, pos
 }
 
-// deliver waits for the destination's next slot and posts one message.
-func (e *slackExporter) deliver(ctx context.Context, d *destination, m render.Message) (slackclient.Ref, error) {
-	if err := d.limiter.Wait(ctx, slackclient.NoMaxWait, e.callTime()); err != nil {
-		return slackclient.Ref{}, err
-	}
-	ref, err := d.post(ctx, m.Text, m.Blocks)
+// postMessage posts one message, in a slot the caller holds, and counts
+// what Slack accepted.
+func (e *slackExporter) postMessage(ctx context.Context, d *destination, text string, blocks []slack.Block, records, folded int) (slackclient.Ref, error) {
+	ref, err := d.post(ctx, text, blocks)
 	if err != nil {
 		e.apiError(ctx, d.limiter, err)
 		return ref, err
 	}
 	e.telemetry.ExporterSlackMessagesSent.Add(ctx, 1)
-	e.delivered(ctx, m.Records(), m.FoldedRecords())
+	e.delivered(ctx, records, folded)
 	return ref, nil
 }
 

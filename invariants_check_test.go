@@ -226,9 +226,18 @@ func (w *world) checkMentions(msgs []slackemu.Message) {
 	}
 }
 
+// timedCall is a call to Slack with the exporter's own times for it: when
+// it left (the rate limiter had let it go just before) and when its answer
+// came back (a Retry-After pause starts then).
+type timedCall struct {
+	slackemu.Call
+	sent, answered time.Time
+}
+
 // pacingSlack is how much closer together than the limiter let them go two
-// posts may arrive: network and scheduling jitter on a shared machine.
-const pacingSlack = 60 * time.Millisecond
+// calls may leave: scheduling between the limiter and the HTTP client on a
+// shared machine.
+const pacingSlack = 25 * time.Millisecond
 
 // checkPacing is promise 4: posts to a destination never exceed burst plus
 // per_second × elapsed time; after a 429 nothing goes out before its
@@ -240,25 +249,33 @@ func (w *world) checkPacing(calls []slackemu.Call) {
 		i, _ := slices.BinarySearchFunc(w.epochs, at, func(e, t time.Time) int { return e.Compare(t) })
 		return i
 	}
-	posts := map[string][]slackemu.Call{} // by destination and epoch
-	updates := map[int][]slackemu.Call{}
+	posts := map[string][]timedCall{} // by destination and epoch
+	updates := map[int][]timedCall{}
 	for _, c := range calls {
+		sent, answered := w.clock.times(c.RequestID)
+		if sent.IsZero() {
+			w.fail("check 4: a %s call to %s that did not go through the exporter's HTTP client", c.Method, c.Dest)
+			continue
+		}
+		tc := timedCall{c, sent, answered}
 		switch c.Method {
 		case "chat.postMessage", "webhook":
-			k := fmt.Sprintf("%s/%d", c.Dest, epochOf(c.At))
-			posts[k] = append(posts[k], c)
+			k := fmt.Sprintf("%s/%d", c.Dest, epochOf(sent))
+			posts[k] = append(posts[k], tc)
 		case "chat.update":
-			updates[epochOf(c.At)] = append(updates[epochOf(c.At)], c)
+			updates[epochOf(sent)] = append(updates[epochOf(sent)], tc)
 		}
 	}
+	bySent := func(a, b timedCall) int { return a.sent.Compare(b.sent) }
 	for k, ps := range posts {
+		slices.SortFunc(ps, bySent)
 		for j := range ps {
 			for i := range j {
 				w.checks++
-				allowed := float64(burst) + rate*(ps[j].At.Sub(ps[i].At)+pacingSlack).Seconds()
+				allowed := float64(burst) + rate*(ps[j].sent.Sub(ps[i].sent)+pacingSlack).Seconds()
 				if n := j - i + 1; float64(n) > allowed {
-					w.fail("check 4: %d posts to %s between %s and %s: more than burst %d + %v/s allow",
-						n, k, ps[i].At.Format("15:04:05.000"), ps[j].At.Format("15:04:05.000"), burst, rate)
+					w.fail("check 4: %d posts to %s left between %s and %s: more than burst %d + %v/s allow; they were: %s",
+						n, k, ps[i].sent.Format("15:04:05.000"), ps[j].sent.Format("15:04:05.000"), burst, rate, describe(ps[max(i-2, 0):j+1]))
 					return
 				}
 			}
@@ -267,37 +284,46 @@ func (w *world) checkPacing(calls []slackemu.Call) {
 	}
 	updateRate := w.cfg.Threads.UpdatesPerMinute / 60
 	for epoch, us := range updates {
+		slices.SortFunc(us, bySent)
 		w.checkRetryAfter(fmt.Sprintf("chat.update/%d", epoch), us, updateRate)
 	}
 }
 
-// answerGrace is how long after a 429 reached Slack a call already on its
-// way may still arrive: the exporter had not heard of the 429 yet.
-const answerGrace = 80 * time.Millisecond
+// describe lists calls for a failure message.
+func describe(calls []timedCall) string {
+	var b strings.Builder
+	for _, c := range calls {
+		fmt.Fprintf(&b, "\n      %s %s thread_ts=%q status=%d %s retry_after=%d left %s answered %s",
+			c.Method, c.Dest, c.ThreadTS, c.Status, c.Error, c.RetryAfter, c.sent.Format("15:04:05.000"), c.answered.Format("15:04:05.000"))
+	}
+	return b.String()
+}
 
-// checkRetryAfter: after a 429, no call of calls before its Retry-After,
-// then no faster than rate from the pause's end.
-func (w *world) checkRetryAfter(what string, calls []slackemu.Call, rate float64) {
-	for i, c := range calls {
-		if c.Status != 429 {
+// checkRetryAfter: once a 429 has come back, no call of calls leaves before
+// its Retry-After has passed, then none faster than rate from the pause's
+// end. A call that had passed the limiter before the 429 came back may
+// still leave a moment after it.
+func (w *world) checkRetryAfter(what string, calls []timedCall, rate float64) {
+	for _, c := range calls {
+		if c.Status != 429 || c.answered.IsZero() {
 			continue
 		}
-		resume := c.At.Add(time.Duration(max(c.RetryAfter, 1)) * time.Second)
+		resume := c.answered.Add(time.Duration(max(c.RetryAfter, 1)) * time.Second)
 		after := 0
-		for _, n := range calls[i+1:] {
-			w.checks++
-			if n.At.Before(resume) {
-				if n.At.After(c.At.Add(answerGrace)) {
-					w.fail("check 4: %s: a call at %s, %s after a 429 with Retry-After %ds; calls: %+v",
-						what, n.At.Format("15:04:05.000"), n.At.Sub(c.At).Round(time.Millisecond), c.RetryAfter, calls)
-					return
-				}
+		for _, n := range calls {
+			if !n.sent.After(c.answered.Add(pacingSlack)) {
 				continue
 			}
+			w.checks++
+			if n.sent.Before(resume) {
+				w.fail("check 4: %s: a call left at %s, %s after a 429 with Retry-After %ds came back",
+					what, n.sent.Format("15:04:05.000"), n.sent.Sub(c.answered).Round(time.Millisecond), c.RetryAfter)
+				return
+			}
 			after++
-			if allowed := 1 + rate*(n.At.Sub(resume)+pacingSlack).Seconds(); float64(after) > allowed {
+			if allowed := 1 + rate*(n.sent.Sub(resume)+pacingSlack).Seconds(); float64(after) > allowed {
 				w.fail("check 4: %s: %d calls within %s of the end of a Retry-After pause: a burst, not the rate",
-					what, after, n.At.Sub(resume).Round(time.Millisecond))
+					what, after, n.sent.Sub(resume).Round(time.Millisecond))
 				return
 			}
 		}

@@ -4,7 +4,8 @@ package slackexporter
 // seeded random runs instead of scenarios. Each run draws a configuration
 // (threads on or off, mentions, rate and burst, grouping, templates, routes
 // to 1–4 channels and webhooks, storage for live messages) and a script of
-// steps (concurrent pushes of 1–200 records in 1–60 fingerprints, faults
+// steps (1–6 concurrent pushes of 1–200 records in 1–60 fingerprints, which
+// meet in the destinations' outboxes, faults
 // from the emulator, clock jumps past quiet_after and window, quiet marks,
 // restarts), drives the real push path against the Slack emulator the way
 // exporterhelper's queue would (records handed back are pushed again), then
@@ -19,6 +20,7 @@ package slackexporter
 //	INVARIANTS_SEED      run only these seeds (comma-separated)
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -36,6 +38,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/config/configmiddleware"
 	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/exporter"
@@ -109,6 +112,8 @@ type world struct {
 	jumps  []clockJump  // every change of offset
 	dests  map[string]*invDest
 	specs  []*fpSpec
+
+	clock *clientClock // when each call to Slack left and was answered
 
 	mu        sync.Mutex
 	pending   []plog.Logs // handed back for retry, as the queue keeps them
@@ -273,16 +278,19 @@ func (w *world) configure() {
 	}
 	enabled := !webhookMode && r.IntN(5) > 0
 	cfg.Threads.Enabled = &enabled
+	clockID := component.MustNewID("clientclock")
+	cfg.Middlewares = []configmiddleware.Config{{ID: clockID}}
+	w.clock = newClientClock()
+	host := hostWith{clockID: w.clock}
 	cfg.Threads.ReplyEvery = []time.Duration{0, time.Minute, time.Hour}[r.IntN(3)]
 	cfg.Threads.UpdatesPerMinute = []float64{6, 60, 600}[r.IntN(3)]
 	cfg.Threads.MaxTracked = []int{4, 100, 10_000}[r.IntN(3)]
 	if enabled && r.IntN(2) == 0 {
 		id := component.MustNewID("file_storage")
 		cfg.Threads.Storage = &id
-		w.host = hostWith{id: memstorage.New()}
-	} else {
-		w.host = componenttest.NewNopHost()
+		host[id] = memstorage.New()
 	}
+	w.host = host
 	require.NoError(w.t, cfg.Validate())
 	w.cfg = cfg
 
@@ -373,7 +381,9 @@ func (w *world) step() {
 	r := w.rng
 	switch p := r.IntN(100); {
 	case p < 40:
-		n := 1 + r.IntN(3)
+		// Several queue consumers at once: their pushes meet in each
+		// destination's outbox.
+		n := 1 + r.IntN(6)
 		batches := make([]plog.Logs, n)
 		for i := range batches {
 			batches[i] = w.records()
@@ -475,7 +485,7 @@ func (w *world) push(e *slackExporter, ld plog.Logs) {
 	for _, rl := range kept.ResourceLogs().All() {
 		for _, sl := range rl.ScopeLogs().All() {
 			for _, lr := range sl.LogRecords().All() {
-				w.destOf(lr).accepted++
+				w.destOf(sl, lr).accepted++
 			}
 		}
 	}
@@ -490,7 +500,7 @@ func (w *world) pushKept(e *slackExporter, kept plog.Logs) {
 	for _, rl := range kept.ResourceLogs().All() {
 		for _, sl := range rl.ScopeLogs().All() {
 			for _, lr := range sl.LogRecords().All() {
-				rec.markers[w.destOf(lr).slack+" "+markerOf(lr.Body().Str())] = true
+				rec.markers[w.destOf(sl, lr).slack+" "+markerOf(lr.Body().Str())] = true
 			}
 		}
 	}
@@ -527,11 +537,8 @@ func (w *world) takePending() []plog.Logs {
 }
 
 // destOf is the destination a kept record was routed to.
-func (w *world) destOf(lr plog.LogRecord) *invDest {
-	key := w.dests[""].key
-	if v, ok := lr.Attributes().Get(selection.DestinationAttribute); ok {
-		key = v.Str()
-	}
+func (w *world) destOf(sl plog.ScopeLogs, lr plog.LogRecord) *invDest {
+	key := cmp.Or(selection.Destination(sl, lr), w.dests[""].key)
 	for _, d := range w.dests {
 		if d.key == key {
 			return d

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"sync"
 	"time"
 
@@ -21,80 +20,57 @@ import (
 // within Slack's tier-3 budget for chat.update.
 const updateBurst = 3
 
-// repeat is an entry of a push whose fingerprint already has a live message.
+// repeat is a share whose fingerprint already has a live message.
 type repeat struct {
 	msg   *threads.Message
 	line  *threads.Line
-	entry *group.Entry
+	share *share
 }
 
-// deliverThreaded delivers a destination's entries with threads: repeats
+// deliverThreaded delivers a destination's shares with threads: repeats
 // update their live message; new fingerprints, and repeats whose update
-// cannot go out soon, are posted, one push at a time per destination, so
-// no two consumers post the same fingerprint.
-func (e *slackExporter) deliverThreaded(ctx context.Context, b *batch, out *outcome) {
+// cannot go out soon, go to the outbox, which posts them or, if another push
+// posted them meanwhile, updates that message.
+func (e *slackExporter) deliverThreaded(ctx context.Context, d *destination, shares []*share) {
 	now := e.now()
-	fresh, repeats := e.partition(b.key, b.entries.Entries(), now)
-	updated, overflow := e.updateLive(ctx, b.dest, repeats, now, out)
-	if len(fresh)+len(overflow) > 0 {
-		select {
-		case b.dest.posting <- struct{}{}:
-			// Another consumer may have posted some of them meanwhile.
-			fresh, posted := e.partition(b.key, fresh, now)
-			overflowFresh, reposted := e.rehome(b.key, overflow, now)
-			_, more := e.updateLive(ctx, b.dest, slices.Concat(posted, reposted), now, out)
-			if toPost := slices.Concat(fresh, overflowFresh, entriesOf(more)); len(toPost) > 0 {
-				e.postNew(ctx, b, toPost, out)
-			}
-			<-b.dest.posting
-		case <-ctx.Done():
-			out.failed(b.dest, ctx.Err(), fresh, entriesOf(overflow))
-		}
-	}
-	e.replySamples(ctx, b.dest, updated, now)
+	fresh, repeats := e.partition(d.key, shares, now)
+	updated, overflow := e.updateLive(ctx, d, repeats, now, e.updateWait())
+	e.post(ctx, d, append(fresh, sharesOfRepeats(overflow)...))
+	e.replySamples(ctx, d, updated, now)
 }
 
-// rehome sorts out repeats whose update did not go out: a fingerprint that
-// another push has posted anew meanwhile updates that newer message; the
-// others are to be posted.
-func (e *slackExporter) rehome(dest string, failed []repeat, now time.Time) (fresh []*group.Entry, repeats []repeat) {
-	for _, r := range failed {
-		if m, l := e.tracker.Live(dest, r.entry.Fingerprint, now); m != nil && m != r.msg {
-			repeats = append(repeats, repeat{msg: m, line: l, entry: r.entry})
+// partition splits shares into those with no live message in dest and the
+// repeats of fingerprints Slack already shows. A share is not a repeat of
+// the message its update failed on: it is posted anew.
+func (e *slackExporter) partition(dest string, shares []*share, now time.Time) (fresh []*share, repeats []repeat) {
+	for _, s := range shares {
+		if m, l := e.tracker.Live(dest, s.entry.Fingerprint, now); m != nil && m != s.notOn {
+			repeats = append(repeats, repeat{msg: m, line: l, share: s})
 		} else {
-			fresh = append(fresh, r.entry)
+			fresh = append(fresh, s)
 		}
 	}
 	return fresh, repeats
 }
 
-func entriesOf(repeats []repeat) []*group.Entry {
-	out := make([]*group.Entry, len(repeats))
+// sharesOfRepeats are the shares of repeats whose update did not go out,
+// marked so that they are not tried on the same message again.
+func sharesOfRepeats(repeats []repeat) []*share {
+	out := make([]*share, len(repeats))
 	for i, r := range repeats {
-		out[i] = r.entry
+		r.share.notOn = r.msg
+		out[i] = r.share
 	}
 	return out
 }
 
-// partition splits entries into those with no live message in dest and
-// the repeats of fingerprints Slack already shows.
-func (e *slackExporter) partition(dest string, entries []*group.Entry, now time.Time) (fresh []*group.Entry, repeats []repeat) {
-	for _, entry := range entries {
-		if m, l := e.tracker.Live(dest, entry.Fingerprint, now); m != nil {
-			repeats = append(repeats, repeat{msg: m, line: l, entry: entry})
-		} else {
-			fresh = append(fresh, entry)
-		}
-	}
-	return fresh, repeats
-}
-
 // updateLive adds the repeats' counts to their live messages, all at once,
 // and returns when Slack shows them: the repeats it updated, and those to
-// post as new messages instead: those whose message has no update slot in
-// time (a storm touching more messages than the update budget covers) or
-// can no longer be updated. Other failures are retried.
-func (e *slackExporter) updateLive(ctx context.Context, d *destination, repeats []repeat, now time.Time, out *outcome) (updated, overflow []repeat) {
+// post as new messages instead: those whose message has no update slot
+// within maxWait (a storm touching more messages than the update budget
+// covers), no longer counts their fingerprint, or can no longer be updated.
+// Other failures are handed back for a retry.
+func (e *slackExporter) updateLive(ctx context.Context, d *destination, repeats []repeat, now time.Time, maxWait time.Duration) (updated, overflow []repeat) {
 	byMsg := map[*threads.Message][]repeat{}
 	for _, r := range repeats {
 		byMsg[r.msg] = append(byMsg[r.msg], r)
@@ -106,10 +82,11 @@ func (e *slackExporter) updateLive(ctx context.Context, d *destination, repeats 
 			adds := make([]threads.Add, len(rs))
 			records := 0
 			for i, r := range rs {
-				adds[i] = threads.Add{Line: r.line, Count: r.entry.Count, First: r.entry.First, Last: r.entry.Last, Seen: now}
-				records += r.entry.Count
+				entry := r.share.entry
+				adds[i] = threads.Add{Line: r.line, Count: entry.Count, First: entry.First, Last: entry.Last, Seen: now}
+				records += entry.Count
 			}
-			err := m.Update(ctx, adds, e.sendUpdate(d))
+			err := m.UpdateWhenReady(ctx, adds, e.updateBudget(maxWait), e.sendUpdate(d))
 			switch {
 			case err == nil:
 				// These records reached Slack only as a higher count.
@@ -123,7 +100,9 @@ func (e *slackExporter) updateLive(ctx context.Context, d *destination, repeats 
 				overflow = append(overflow, rs...)
 				mu.Unlock()
 			default:
-				out.failed(d, err, entriesOf(rs))
+				for _, r := range rs {
+					fail(d, err, r.share)
+				}
 			}
 		})
 	}
@@ -170,15 +149,22 @@ func (e *slackExporter) updateWait() time.Duration {
 	return e.cfg.Timeout - e.callTime()
 }
 
-// sendUpdate is how a live message's new counts reach Slack: chat.update,
-// paced by the workspace's update budget.
-func (e *slackExporter) sendUpdate(d *destination) threads.SendFunc {
-	return func(ctx context.Context, m *threads.Message, view []*group.Entry) error {
-		if err := e.updateLimiter.Wait(ctx, e.updateWait(), e.callTime()); err != nil {
+// updateBudget waits, at most maxWait, for the workspace's chat.update
+// budget: the right for a round of updates to go out.
+func (e *slackExporter) updateBudget(maxWait time.Duration) func(context.Context) error {
+	return func(ctx context.Context) error {
+		if err := e.updateLimiter.Wait(ctx, maxWait, e.callTime()); err != nil {
 			// No call was made: another push in the round may have the
 			// time this one lacks.
 			return fmt.Errorf("%w: %w", threads.ErrNotSent, err)
 		}
+		return nil
+	}
+}
+
+// sendUpdate is how a live message's new counts reach Slack: chat.update.
+func (e *slackExporter) sendUpdate(d *destination) threads.SendFunc {
+	return func(ctx context.Context, m *threads.Message, view []*group.Entry) error {
 		msg := d.layout.Live(view, m.Folded, m.FoldedGroups)
 		err := d.api.Update(ctx, slackclient.Ref{ChannelID: m.ChannelID, TS: m.TS}, msg.Text, msg.Blocks)
 		if err != nil {
@@ -200,7 +186,7 @@ func (e *slackExporter) replySamples(ctx context.Context, d *destination, repeat
 		if err := d.limiter.Wait(ctx, 0, e.callTime()); err != nil {
 			return // taken meanwhile: a reply never waits for a slot
 		}
-		msg := d.layout.WithoutMention().Messages([]*group.Entry{r.entry}, 1)[0]
+		msg := d.layout.WithoutMention().Messages([]*group.Entry{r.share.entry}, 1)[0]
 		if _, err := d.api.Post(ctx, r.msg.ChannelID, r.msg.TS, msg.Text, msg.Blocks); err != nil {
 			e.apiError(ctx, d.limiter, err)
 			e.logger.Debug("A sample reply failed", zap.String("destination", d.name), zap.Error(err))
@@ -303,7 +289,7 @@ func (e *slackExporter) markQuiet(ctx context.Context, now time.Time) {
 			continue
 		}
 		callCtx, cancel := context.WithTimeout(ctx, e.cfg.Timeout)
-		err := m.Update(callCtx, e.tracker.QuietMarks(m, now), e.sendUpdate(d))
+		err := m.UpdateWhenReady(callCtx, e.tracker.QuietMarks(m, now), e.updateBudget(e.updateWait()), e.sendUpdate(d))
 		cancel()
 		if err != nil {
 			e.updateFailed(d, m, err)

@@ -95,6 +95,25 @@ func (e *emulator) messages(channel string) ([]emuMessage, error) {
 	return out.Messages, json.Unmarshal(b, &out)
 }
 
+// emuCall is a Slack call as GET /_emu/calls shows it.
+type emuCall struct {
+	Method string    `json:"method"`
+	Dest   string    `json:"dest"`
+	At     time.Time `json:"at"` // arrival
+	Status int       `json:"status"`
+}
+
+func (e *emulator) calls() ([]emuCall, error) {
+	b, err := httpGet(e.url + "/_emu/calls")
+	if err != nil {
+		return nil, err
+	}
+	var out struct {
+		Calls []emuCall `json:"calls"`
+	}
+	return out.Calls, json.Unmarshal(b, &out)
+}
+
 type emuDestStats struct {
 	Requests  int            `json:"requests"`
 	Accepted  int            `json:"accepted"`

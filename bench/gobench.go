@@ -115,6 +115,7 @@ func runGoBench(ctx context.Context, o *options) []section {
 		oursNone   = "BenchmarkSelectSeverityOnlyNoneKept"
 		oursOne    = "BenchmarkSelectOneCondition"
 		oursFive   = "BenchmarkSelectFiveConditionsThreeRoutes"
+		oursAll    = "BenchmarkSelectKeepAll"
 		fpSevOTTL  = "BenchmarkFilterSeverityOTTL"
 		fpSevMatch = "BenchmarkFilterSeverityMatcher"
 		fpOne      = "BenchmarkFilterOneCondition"
@@ -137,6 +138,9 @@ func runGoBench(ctx context.Context, o *options) []section {
 		{what: "Ours, five OTTL conditions (2 include, 3 exclude) plus three routes", figure: figure(oursFive),
 			goal: "no slower than the filterprocessor", command: sel(oursFive)},
 		{what: "filterprocessor, the five conditions (it cannot route)", figure: figure(fpFive), command: fp(fpFive)},
+		{what: "Ours, every record kept (100 to a resource): the copy of a kept record", figure: fmt.Sprintf("%.1f ns and %.1f allocs per kept record",
+			perRecord(oursAll), results.get(oursAll, "allocs/op")/results.get(oursAll, "kept/op")),
+			goal: "3× cheaper than before (455 ns, 6.1 allocs)", command: sel(oursAll)},
 	}
 	filter.compare = []comparison{
 		{"filterprocessor OTTL severity ÷ ours severity only, same records (goal ≥ 10×)", ratio(perRecord(fpSevOTTL), perRecord(oursSev))},
@@ -165,10 +169,17 @@ func runGoBench(ctx context.Context, o *options) []section {
 			moduleVersion(filepath.Join(o.root, "go.mod"), "go.opentelemetry.io/collector/pdata") + ".",
 		"The filterprocessor is timed through its `ConsumeLogs` (processorhelper included) into a nop consumer; it removes records in place, " +
 			"so each call gets a fresh copy of the input, made with the timer stopped.",
-		fmt.Sprintf("Ours never modifies its input: it copies every record it keeps (and tags it with its destination). "+
-			"That copy is most of the cost whenever records are kept: about %s and %.0f allocs per kept record here "+
-			"(severity only minus every-record-dropped), so the one-condition case, which keeps 500 of 1,000, is dominated by copying.",
-			dur(time.Duration(copyCost)), (results.get(oursSev, "allocs/op")-noneAllocs)/results.get(oursSev, "kept/op")),
+		fmt.Sprintf("Ours never modifies its input: it copies every record it keeps, tagging each copied scope (not each record) with "+
+			"the records' destination, and decides a condition that reads only the resource once per resource. Copying a record kept "+
+			"alone in its resource costs about %s and %.0f allocs here (severity only minus every-record-dropped: its resource and "+
+			"scope are copied with it); in a batch, %.0f ns and %.1f allocs (every record kept, 100 to a resource). What remains is "+
+			"pdata's own copy: the record, its body and each attribute are allocated anew.",
+			dur(time.Duration(copyCost)), (results.get(oursSev, "allocs/op")-noneAllocs)/results.get(oursSev, "kept/op"),
+			perRecord(oursAll), results.get(oursAll, "allocs/op")/results.get(oursAll, "kept/op")),
+		"Before (commit a0041b2: a destination attribute on every record, every condition evaluated per record), measured with " +
+			"`go test -bench` on both trees in 6 interleaved rounds on a loaded machine: every record kept 455 ns and 6.1 allocs per " +
+			"record, one condition 340 µs per 1,000 records, against 338 ns, 4.2 allocs and 209 µs after; the previous run of this " +
+			"page had the copy of a lone kept record at 553 ns and 14 allocs, and one condition at 2.1× the filterprocessor.",
 	}
 
 	msg := func(name string) string {

@@ -124,7 +124,7 @@ say ""
 
 # 4. Wait until Slack has everything: its view of the channels stops changing.
 messages() { curl -fsS "$EMU/_emu/messages"; }
-count_messages() { messages | grep -o '"seq"' | wc -l; }
+count_messages() { messages | grep -o '"received_at"' | wc -l; }
 say "waiting for the exporter to deliver…"
 deadline=$((SECONDS + DEMO_TIMEOUT))
 last="" stable_since=$SECONDS

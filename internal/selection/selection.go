@@ -6,16 +6,17 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/ottl/contexts/ottllog"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/pdata/plog"
+	"go.uber.org/zap"
 
 	"github.com/slackexporter/slackexporter/internal/logcopy"
 )
 
-// DestinationAttribute is the log record attribute that carries a kept
-// record's destination through the sending queue, so that a persisted queue
-// replays to the right place after a restart. Rendering never shows it.
+// DestinationAttribute is the scope attribute that carries kept records'
+// destination through the sending queue, so that a persisted queue replays
+// to the right place after a restart. (Earlier releases put it on each
+// record.) Rendering never shows it.
 const DestinationAttribute = "slack.destination"
 
 // Route sends the records matching Condition to Destination.
@@ -38,90 +39,108 @@ type Config struct {
 }
 
 type route struct {
-	condition   *conditions
+	condition   *condition
 	destination string
 }
 
 // Selector filters and routes log records.
 type Selector struct {
 	minSeverity        plog.SeverityNumber
-	include, exclude   *conditions
+	include, exclude   anyOf
 	routes             []route
 	defaultDestination string
+	resourceSlots      int
 	needsOTTL          bool
+	logger             *zap.Logger
 }
 
 // New compiles cfg. Conditions were checked by config validation; an error
 // here names the condition that failed.
 func New(cfg Config, set component.TelemetrySettings) (*Selector, error) {
-	parser, err := newParser(set)
+	c, err := newCompiler(set)
 	if err != nil {
 		return nil, err
 	}
-	s := &Selector{minSeverity: cfg.MinSeverity, defaultDestination: cfg.DefaultDestination}
-	if s.include, err = compile(parser, set, cfg.Include); err != nil {
+	s := &Selector{minSeverity: cfg.MinSeverity, defaultDestination: cfg.DefaultDestination, logger: set.Logger}
+	if s.include, err = c.compile(cfg.Include); err != nil {
 		return nil, fmt.Errorf("filter.include: %w", err)
 	}
-	if s.exclude, err = compile(parser, set, cfg.Exclude); err != nil {
+	if s.exclude, err = c.compile(cfg.Exclude); err != nil {
 		return nil, fmt.Errorf("filter.exclude: %w", err)
 	}
 	for i, r := range cfg.Routes {
-		cond, err := compile(parser, set, []string{r.Condition})
+		cond, err := c.compile([]string{r.Condition})
 		if err != nil {
 			return nil, fmt.Errorf("routes[%d].condition: %w", i, err)
 		}
-		s.routes = append(s.routes, route{condition: cond, destination: r.Destination})
+		s.routes = append(s.routes, route{condition: cond[0], destination: r.Destination})
 	}
-	s.needsOTTL = s.include != nil || s.exclude != nil || len(s.routes) > 0
+	s.resourceSlots = c.slots
+	s.needsOTTL = len(s.include)+len(s.exclude)+len(s.routes) > 0
 	return s, nil
 }
 
-// Select returns copies of the records that go to Slack, each tagged with its
-// destination in DestinationAttribute, and how many records it dropped. ld is
-// never modified. Records below the minimum severity cost one comparison.
+// Select returns copies of the records that go to Slack, and how many
+// records it dropped. Each kept record's scope is tagged with its
+// destination in DestinationAttribute. ld is never modified. Records below
+// the minimum severity cost one comparison; a condition that reads only the
+// resource is evaluated once per resource.
 func (s *Selector) Select(ctx context.Context, ld plog.Logs) (kept plog.Logs, filtered int) {
-	out := logcopy.New()
+	out := logcopy.NewTagged(DestinationAttribute)
+	eval := evaluation{ctx: ctx, logger: s.logger, resource: make([]uint8, s.resourceSlots)}
 	for _, rl := range ld.ResourceLogs().All() {
+		eval.newResource(rl)
 		for _, sl := range rl.ScopeLogs().All() {
+			eval.sl = sl
 			for _, lr := range sl.LogRecords().All() {
 				if Severity(lr) < s.minSeverity {
 					filtered++
 					continue
 				}
-				destination, keep := s.destination(ctx, rl, sl, lr)
+				eval.lr = lr
+				destination, keep := s.destination(&eval)
+				eval.nextRecord()
 				if !keep {
 					filtered++
 					continue
 				}
-				out.Append(rl, sl, lr).Attributes().PutStr(DestinationAttribute, destination)
+				out.AppendTagged(rl, sl, lr, destination)
 			}
 		}
 	}
+	eval.close()
 	return out.Logs(), filtered
 }
 
 // destination runs the OTTL part of the selection for a record that passed
 // the severity check.
-func (s *Selector) destination(ctx context.Context, rl plog.ResourceLogs, sl plog.ScopeLogs, lr plog.LogRecord) (string, bool) {
+func (s *Selector) destination(e *evaluation) (string, bool) {
 	if !s.needsOTTL {
 		return s.defaultDestination, true
 	}
-	tCtx := ottllog.NewTransformContext(rl, sl, lr)
-	defer tCtx.Close()
-	if s.include != nil {
-		if ok, _ := s.include.Eval(ctx, tCtx); !ok {
-			return "", false
-		}
+	if len(s.include) > 0 && !e.any(s.include) {
+		return "", false
 	}
-	if s.exclude != nil {
-		if ok, _ := s.exclude.Eval(ctx, tCtx); ok {
-			return "", false
-		}
+	if e.any(s.exclude) {
+		return "", false
 	}
 	for _, r := range s.routes {
-		if ok, _ := r.condition.Eval(ctx, tCtx); ok {
+		if e.match(r.condition) {
 			return r.destination, true
 		}
 	}
 	return s.defaultDestination, true
+}
+
+// Destination is the destination a queued record was routed to: its
+// scope's tag, or, for records queued by an earlier release, its own
+// attribute; "" if neither is there.
+func Destination(sl plog.ScopeLogs, lr plog.LogRecord) string {
+	if v, ok := lr.Attributes().Get(DestinationAttribute); ok {
+		return v.Str()
+	}
+	if v, ok := sl.Scope().Attributes().Get(DestinationAttribute); ok {
+		return v.Str()
+	}
+	return ""
 }

@@ -99,3 +99,10 @@ func BenchmarkSelectFiveConditionsThreeRoutes(b *testing.B) {
 		DefaultDestination: "d",
 	})
 }
+
+// BenchmarkSelectKeepAll: every record is kept, 100 to a resource, as when
+// an application's batch is all errors: what copying a kept record costs
+// when its resource and scope are copied once for many.
+func BenchmarkSelectKeepAll(b *testing.B) {
+	benchmarkSelect(b, Config{MinSeverity: plog.SeverityNumberTrace, DefaultDestination: "d"})
+}

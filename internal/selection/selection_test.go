@@ -38,8 +38,7 @@ func bodies(ld plog.Logs) map[string]string {
 	for _, rl := range ld.ResourceLogs().All() {
 		for _, sl := range rl.ScopeLogs().All() {
 			for _, lr := range sl.LogRecords().All() {
-				d, _ := lr.Attributes().Get(DestinationAttribute)
-				out[lr.Body().Str()] = d.Str()
+				out[lr.Body().Str()] = Destination(sl, lr)
 			}
 		}
 	}
@@ -73,8 +72,8 @@ func TestSeverityFilterUsesNumberThenText(t *testing.T) {
 	}, bodies(kept))
 	assert.Equal(t, 4, filtered)
 	assert.Equal(t, 9, in.LogRecordCount(), "the input is never modified")
-	_, tagged := in.ResourceLogs().At(1).ScopeLogs().At(0).LogRecords().At(0).Attributes().Get(DestinationAttribute)
-	assert.False(t, tagged, "tags go on the copies only")
+	assert.Empty(t, Destination(in.ResourceLogs().At(1).ScopeLogs().At(0), in.ResourceLogs().At(1).ScopeLogs().At(0).LogRecords().At(0)),
+		"tags go on the copies only")
 }
 
 func TestIncludeExcludeAndRoutes(t *testing.T) {
@@ -150,4 +149,46 @@ func TestCheckCondition(t *testing.T) {
 	err := CheckCondition(`attributes["http.status"] >>= 500`)
 	assert.ErrorContains(t, err, `OTTL condition "attributes[\"http.status\"] >>= 500" does not parse`)
 	assert.ErrorContains(t, CheckCondition(`NoSuchFunc(body)`), "NoSuchFunc")
+}
+
+// A condition that reads only the resource is decided once per resource;
+// one that names attributes without "resource." reads the record's, as in
+// any log condition, even when the resource has the same key.
+func TestResourceConditionsAreDecidedPerResourceAndRecordOnesPerRecord(t *testing.T) {
+	s := newSelector(t, Config{
+		MinSeverity: plog.SeverityNumberError,
+		Exclude:     []string{`attributes["env"] == "dev"`},
+		Routes: []Route{
+			{Condition: `resource.attributes["env"] == "prod"`, Destination: "prod"},
+			{Condition: `attributes["team"] == "pay" and resource.attributes["env"] == "stage"`, Destination: "pay-stage"},
+		},
+		DefaultDestination: "default",
+	})
+	in := plog.NewLogs()
+	for _, env := range []string{"prod", "stage", "dev"} {
+		rl := in.ResourceLogs().AppendEmpty()
+		rl.Resource().Attributes().PutStr("env", env)
+		sl := rl.ScopeLogs().AppendEmpty()
+		for _, r := range []struct{ recordEnv, team string }{{"", ""}, {"dev", ""}, {"", "pay"}} {
+			lr := sl.LogRecords().AppendEmpty()
+			lr.SetSeverityNumber(plog.SeverityNumberError)
+			if r.recordEnv != "" {
+				lr.Attributes().PutStr("env", r.recordEnv)
+			}
+			if r.team != "" {
+				lr.Attributes().PutStr("team", r.team)
+			}
+			lr.Body().SetStr(env + "/" + r.recordEnv + "/" + r.team)
+		}
+	}
+	kept, filtered := s.Select(context.Background(), in)
+	assert.Equal(t, map[string]string{
+		"prod//": "prod", "prod//pay": "prod",
+		"stage//": "default", "stage//pay": "pay-stage",
+		"dev//": "default", "dev//pay": "default",
+	}, bodies(kept), "a resource env of dev drops nothing: the exclude reads the record's env")
+	assert.Equal(t, 3, filtered, "the records whose own env is dev")
+
+	// Records of one scope routed apart go to two tagged copies of it.
+	assert.Equal(t, 2, kept.ResourceLogs().At(1).ScopeLogs().Len())
 }

@@ -117,6 +117,33 @@ func (l *Limiter) Wait(ctx context.Context, maxWait, callTime time.Duration) err
 	}
 }
 
+// Ready blocks until a post could go out, without taking the slot: for a
+// caller that gathers work while it waits and takes the slot (with Wait)
+// only when it is about to post, so that posts leave when their slots say.
+// It refuses, like Wait, a slot that would leave less than callTime before
+// ctx's deadline.
+func (l *Limiter) Ready(ctx context.Context, callTime time.Duration) error {
+	for {
+		now := time.Now()
+		l.mu.Lock()
+		slot := later(now, l.tat.Add(-l.tolerance))
+		l.mu.Unlock()
+		if deadline, ok := ctx.Deadline(); ok && slot.Add(callTime).After(deadline) {
+			return &WaitTooLongError{Delay: slot.Sub(now)}
+		}
+		if !slot.After(now) {
+			return nil
+		}
+		t := time.NewTimer(slot.Sub(now))
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		}
+	}
+}
+
 // Available is how many posts could go out now without waiting.
 func (l *Limiter) Available() int {
 	now := l.now()

@@ -245,3 +245,23 @@ func TestAFreeSlotIsTakenEvenWithNoTimeToWait(t *testing.T) {
 	var wait *WaitTooLongError
 	require.ErrorAs(t, l.Wait(context.Background(), 0, 0), &wait, "the burst is spent")
 }
+
+// Found by TestDeliveryInvariants: a poster that took its slot, then spent
+// half a second on updates, posted with the slot long past, beside posts
+// that took the slots refilled meanwhile: three in 8 ms with a burst of 2.
+// Ready waits for a slot without taking it.
+func TestReadyWaitsForASlotWithoutTakingIt(t *testing.T) {
+	l := NewLimiter(10, 1)
+	require.NoError(t, l.Ready(context.Background(), 0))
+	assert.Equal(t, 1, l.Available(), "Ready took nothing")
+	require.NoError(t, l.Wait(context.Background(), 0, 0))
+	start := time.Now()
+	require.NoError(t, l.Ready(context.Background(), 0))
+	assert.GreaterOrEqual(t, time.Since(start), paced(10)-5*time.Millisecond, "it waited for the next slot")
+	assert.Equal(t, 1, l.Available())
+	require.NoError(t, l.Wait(context.Background(), 0, 0))
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	var wait *WaitTooLongError
+	require.ErrorAs(t, l.Ready(ctx, 0), &wait, "refused at once when the slot comes after the deadline")
+}

@@ -42,8 +42,9 @@ type call struct {
 
 	bad *reply // the request could not be parsed; answered after faults
 
-	logged   int  // its index in Server.calls
-	injected bool // answered by a fault, not by the method
+	logged    int    // its index in Server.calls
+	injected  bool   // answered by a fault, not by the method
+	requestID string // the client's X-Request-Id, if it sent one
 }
 
 func (c *call) webhook() bool { return c.kind == kindWebhook }
@@ -52,7 +53,7 @@ func (c *call) webhook() bool { return c.kind == kindWebhook }
 // form fields (token in the form or a Bearer header, blocks as a JSON string)
 // or a JSON body with a Bearer header.
 func parseAPI(r *http.Request, kind callKind, method string) *call {
-	c := &call{kind: kind, method: method, params: map[string]string{}}
+	c := &call{kind: kind, method: method, params: map[string]string{}, requestID: r.Header.Get("X-Request-Id")}
 	if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
 		c.token = strings.TrimSpace(tok)
 	}
@@ -90,8 +91,9 @@ func parseWebhook(r *http.Request) *call {
 		kind:   kindWebhook,
 		method: "webhook",
 		// The third path segment is the hook's secret: it is never kept.
-		dest:   "webhook/" + r.PathValue("a") + "/" + r.PathValue("b"),
-		params: map[string]string{},
+		dest:      "webhook/" + r.PathValue("a") + "/" + r.PathValue("b"),
+		params:    map[string]string{},
+		requestID: r.Header.Get("X-Request-Id"),
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody))
 	if err != nil {

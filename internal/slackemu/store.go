@@ -209,3 +209,9 @@ func (s *Server) findLocked(channelID, ts string) int {
 	}
 	return -1
 }
+
+// String is a one-line summary, so that a failed test's output stays
+// readable.
+func (m Message) String() string {
+	return fmt.Sprintf("{%s ts=%s thread_ts=%s updates=%d text=%.80q}", m.Channel, m.TS, m.ThreadTS, m.Updates, m.Text)
+}

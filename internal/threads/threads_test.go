@@ -407,3 +407,53 @@ func TestAMessageIsNotForgottenWhileItsUpdateIsOnItsWay(t *testing.T) {
 	assert.Contains(t, dropped, m, "forgotten once Slack answered")
 	assert.Equal(t, 1, tr.Len())
 }
+
+// Found by TestDeliveryInvariants: a fingerprint posted anew because its
+// update had no budget kept being counted by pushes already updating the
+// old message. Retire waits for the update on its way and turns the
+// later ones away.
+func TestRetireWaitsForTheUpdateOnItsWayAndTurnsLaterOnesAway(t *testing.T) {
+	tr := New(cfg, nil)
+	m := tr.Register("d", "C1", "1.1", t0, entries("a", "b"), 0, 0)
+	_, a := tr.Live("d", "a", t0)
+	_, b := tr.Live("d", "b", t0)
+	inFlight, release := make(chan struct{}), make(chan struct{})
+	var landed atomic.Bool
+	go func() {
+		assert.NoError(t, m.Update(context.Background(), []Add{{Line: a, Count: 1}}, func(context.Context, *Message, []*group.Entry) error {
+			close(inFlight)
+			<-release
+			landed.Store(true)
+			return nil
+		}))
+	}()
+	<-inFlight
+	retired := make(chan error)
+	go func() { retired <- m.Retire(context.Background(), []string{"a"}) }()
+	select {
+	case err := <-retired:
+		t.Fatalf("Retire returned (%v) while an update was on its way", err)
+	case <-time.After(20 * time.Millisecond):
+	}
+	close(release)
+	require.NoError(t, <-retired)
+	assert.True(t, landed.Load())
+	ok := func(context.Context, *Message, []*group.Entry) error { return nil }
+	assert.ErrorIs(t, m.Update(context.Background(), []Add{{Line: a, Count: 1}}, ok), ErrMoved)
+	assert.NoError(t, m.Update(context.Background(), []Add{{Line: b, Count: 1}}, ok), "the other fingerprints are still counted")
+}
+
+// Records folded into another message reach Slack without their line's
+// count: the line must not be called quiet for want of them.
+func TestRecordsFoldedElsewhereKeepALineFromGoingQuiet(t *testing.T) {
+	tr := New(cfg, nil)
+	m := tr.Register("d", "C1", "1.1", t0, entries("a"), 0, 0)
+	later := t0.Add(20 * time.Minute)
+	marks := tr.QuietMarks(m, later) // judged quiet...
+	require.Len(t, marks, 1)
+	tr.Seen("d", "a", later) // ...then its records were folded into a new message
+	require.NoError(t, m.Update(context.Background(), marks, func(context.Context, *Message, []*group.Entry) error { return nil }))
+	assert.True(t, m.View()[0].QuietSince.IsZero(), "the stale mark lost")
+	assert.Empty(t, tr.GoingQuiet(later.Add(time.Minute)))
+	assert.Equal(t, []*Message{m}, tr.GoingQuiet(later.Add(cfg.QuietAfter)))
+}

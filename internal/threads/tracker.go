@@ -51,6 +51,7 @@ type Message struct {
 	lines     []*Line
 	pending   *round
 	sending   bool          // a round is on its way to Slack
+	onWire    chan struct{} // closed when that round's call is answered
 	forgotten bool          // dropped by the tracker: never saved or updated again
 	slot      chan struct{} // held by the push sending this message's update
 	elem      *list.Element // in Tracker.lru
@@ -262,6 +263,35 @@ func (t *Tracker) QuietMarks(m *Message, now time.Time) []Add {
 		}
 	}
 	return adds
+}
+
+// Seen notes that records of fingerprint reached Slack in dest without
+// being counted in its line (folded into another message): the line is
+// not quiet, and a quiet mark judged before now is dropped. It returns the
+// message that changed, for storage, or nil.
+func (t *Tracker) Seen(dest, fingerprint string, now time.Time) *Message {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	m := t.byKey[key(dest, fingerprint)]
+	if m == nil {
+		return nil
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, l := range m.lines {
+		if l.Entry.Fingerprint == fingerprint {
+			l.LastSeen = later(l.LastSeen, now)
+			l.adds++
+		}
+	}
+	return m
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 // ReplyDue reports whether line may get a sample reply now, and if so

@@ -61,6 +61,15 @@ var ErrMoved = errors.New("the fingerprint is counted in another message now")
 // updating one message at the same time share one chat.update: while one
 // sends, the others' adds gather for the next.
 func (m *Message) Update(ctx context.Context, adds []Add, send SendFunc) error {
+	return m.UpdateWhenReady(ctx, adds, nil, send)
+}
+
+// UpdateWhenReady is Update for a call that must wait for the right to go
+// out (a rate limit): the sender waits in ready before it takes the round's
+// adds and makes the call, so pushes keep joining the round while it waits,
+// and Retire waits only for a call on its way. An error from ready is one
+// the sender could not send with (see ErrNotSent).
+func (m *Message) UpdateWhenReady(ctx context.Context, adds []Add, ready func(context.Context) error, send SendFunc) error {
 	j := &join{adds: adds}
 	m.mu.Lock()
 	if m.staleLocked(j) {
@@ -85,12 +94,37 @@ func (m *Message) Update(ctx context.Context, adds []Add, send SendFunc) error {
 				return r.err
 			}
 		case m.slot <- struct{}{}:
-			m.sendPending(ctx, j, send)
+			m.sendPending(ctx, j, ready, send)
 			<-m.slot
 		case <-ctx.Done():
 			return m.withdraw(r, j, ctx.Err())
 		}
 	}
+}
+
+// Retire stops m from counting fingerprints that are about to be posted in
+// a new message: an update of m already on its way to Slack lands first,
+// and later ones that would count them are turned away (ErrMoved). It
+// returns once no update of m is on its way, or with ctx's error.
+func (m *Message) Retire(ctx context.Context, fingerprints []string) error {
+	m.mu.Lock()
+	for _, l := range m.lines {
+		if slices.Contains(fingerprints, l.Entry.Fingerprint) {
+			l.moved = true
+		}
+	}
+	for m.sending {
+		onWire := m.onWire
+		m.mu.Unlock()
+		select {
+		case <-onWire:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		m.mu.Lock()
+	}
+	m.mu.Unlock()
+	return nil
 }
 
 // staleLocked reports whether j would count a fingerprint in a message that
@@ -108,15 +142,31 @@ func (m *Message) staleLocked(j *join) bool {
 }
 
 // sendPending sends the pending round, if any, on behalf of mine, the
-// sender's own join. Joins that went stale while they waited are turned
-// away with ErrMoved. When the sender cannot send (ErrNotSent, or its
-// context ended), its own join fails and the others move to the next round.
-func (m *Message) sendPending(ctx context.Context, mine *join, send SendFunc) {
+// sender's own join, once ready allows. Joins that went stale while they
+// waited are turned away with ErrMoved. When the sender cannot send
+// (ErrNotSent, or its context ended), its own join fails and the others
+// move to the next round.
+func (m *Message) sendPending(ctx context.Context, mine *join, ready func(context.Context) error, send SendFunc) {
 	m.mu.Lock()
+	pending := m.pending != nil
+	m.mu.Unlock()
+	if !pending {
+		return
+	}
+	var err error
+	if ready != nil {
+		err = ready(ctx)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	r := m.pending
+	if r == nil { // every push in it gave up while the sender waited
+		return
+	}
 	m.pending = nil
-	if r == nil {
-		m.mu.Unlock()
+	if err != nil {
+		m.handOnLocked(r, mine, err)
+		close(r.done)
 		return
 	}
 	r.joins = slices.DeleteFunc(r.joins, func(j *join) bool {
@@ -128,16 +178,17 @@ func (m *Message) sendPending(ctx context.Context, mine *join, send SendFunc) {
 	})
 	if len(r.joins) == 0 {
 		close(r.done)
-		m.mu.Unlock()
 		return
 	}
 	view := m.viewLocked(r.joins)
-	m.sending = true // the tracker keeps m until Slack has answered
+	// On the wire from now: the tracker keeps m, and Retire waits, until
+	// Slack has answered.
+	m.sending, m.onWire = true, make(chan struct{})
 	m.mu.Unlock()
-	err := send(ctx, m, view)
+	err = send(ctx, m, view)
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	m.sending = false
+	close(m.onWire)
 	r.err = err
 	switch {
 	case err == nil:
@@ -147,19 +198,26 @@ func (m *Message) sendPending(ctx context.Context, mine *join, send SendFunc) {
 			}
 		}
 	case errors.Is(err, ErrNotSent) || ctx.Err() != nil:
-		rest := slices.DeleteFunc(slices.Clone(r.joins), func(j *join) bool { return j == mine })
-		if len(rest) < len(r.joins) {
-			mine.err = err
-		}
-		if len(rest) > 0 {
-			if m.pending == nil {
-				m.pending = &round{done: make(chan struct{})}
-			}
-			m.pending.joins = append(rest, m.pending.joins...)
-			r.next = m.pending
-		}
+		m.handOnLocked(r, mine, err)
 	}
 	close(r.done)
+}
+
+// handOnLocked fails the sender's own join in r with err and moves the
+// others to the next round, for a sender with more time to send.
+func (m *Message) handOnLocked(r *round, mine *join, err error) {
+	r.err = err
+	rest := slices.DeleteFunc(slices.Clone(r.joins), func(j *join) bool { return j == mine })
+	if len(rest) < len(r.joins) {
+		mine.err = err
+	}
+	if len(rest) > 0 {
+		if m.pending == nil {
+			m.pending = &round{done: make(chan struct{})}
+		}
+		m.pending.joins = append(rest, m.pending.joins...)
+		r.next = m.pending
+	}
 }
 
 // withdraw takes join j back from round r, or from the round it moved to,
