@@ -124,7 +124,7 @@ func (l *Limiter) Wait(ctx context.Context, maxWait, callTime time.Duration) err
 // ctx's deadline.
 func (l *Limiter) Ready(ctx context.Context, callTime time.Duration) error {
 	for {
-		now := time.Now()
+		now := l.now()
 		l.mu.Lock()
 		slot := later(now, l.tat.Add(-l.tolerance))
 		l.mu.Unlock()

@@ -76,7 +76,7 @@ func TestASenderThatCannotSendAnotherRoundKeepsItsOwnResult(t *testing.T) {
 	other := &join{adds: []Add{{Line: a, Count: 2}}}
 	r := &round{joins: []*join{other}, done: make(chan struct{})}
 	m.pending = r
-	m.sendPending(context.Background(), mine, func(context.Context, *Message, []*group.Entry) error { return ErrNotSent })
+	m.sendPending(context.Background(), mine, nil, func(context.Context, *Message, []*group.Entry) error { return ErrNotSent })
 	assert.NoError(t, mine.err, "its records are not in this round")
 	assert.NoError(t, other.err)
 	require.NotNil(t, r.next)
