@@ -21,8 +21,6 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
-	"github.com/slack-go/slack"
-
 	"github.com/slackexporter/slackexporter/internal/group"
 	"github.com/slackexporter/slackexporter/internal/logcopy"
 	"github.com/slackexporter/slackexporter/internal/metadata"
@@ -67,7 +65,7 @@ type destination struct {
 	key string // as queued records name it
 	// name is safe to log: a channel name or which webhook, never its URL.
 	name    string
-	post    func(ctx context.Context, text string, blocks []slack.Block) (slackclient.Ref, error)
+	post    func(ctx context.Context, m render.Message) (slackclient.Ref, error)
 	limiter *slackclient.Limiter
 	// api is set for channels: updates and thread replies need it.
 	api    *slackclient.WebAPI
@@ -195,15 +193,16 @@ func (e *slackExporter) start(ctx context.Context, host component.Host) error {
 	channel := func(key, name, mention string) *destination {
 		return &destination{key: key, name: "#" + strings.TrimPrefix(name, "#"), limiter: limiter(channelKey(name, "")), api: api,
 			layout: e.layout(mention), outbox: newOutbox(),
-			post: func(ctx context.Context, text string, blocks []slack.Block) (slackclient.Ref, error) {
-				return api.Post(ctx, name, "", text, blocks)
+			post: func(ctx context.Context, m render.Message) (slackclient.Ref, error) {
+				return api.Post(ctx, name, "", m.Text, m.Blocks, m.Metadata)
 			}}
 	}
 	webhook := func(key, name, url, mention string) *destination {
 		w := slackclient.NewWebhook(url, hc)
 		return &destination{key: key, name: name, limiter: limiter(url), layout: e.layout(mention), outbox: newOutbox(),
-			post: func(ctx context.Context, text string, blocks []slack.Block) (slackclient.Ref, error) {
-				return slackclient.Ref{}, w.Post(ctx, text, blocks)
+			post: func(ctx context.Context, m render.Message) (slackclient.Ref, error) {
+				// An incoming webhook takes no metadata.
+				return slackclient.Ref{}, w.Post(ctx, m.Text, m.Blocks)
 			}}
 	}
 
@@ -414,14 +413,14 @@ func (e *slackExporter) groupByDestination(ld plog.Logs) ([]*batch, int) {
 
 // postMessage posts one message, in a slot the caller holds, and counts
 // what Slack accepted.
-func (e *slackExporter) postMessage(ctx context.Context, d *destination, text string, blocks []slack.Block, records, folded int) (slackclient.Ref, error) {
-	ref, err := d.post(ctx, text, blocks)
+func (e *slackExporter) postMessage(ctx context.Context, d *destination, m render.Message) (slackclient.Ref, error) {
+	ref, err := d.post(ctx, m)
 	if err != nil {
 		e.apiError(ctx, d.limiter, err)
 		return ref, err
 	}
 	e.telemetry.ExporterSlackMessagesSent.Add(ctx, 1)
-	e.delivered(ctx, records, folded)
+	e.delivered(ctx, m.Records(), m.FoldedRecords())
 	return ref, nil
 }
 

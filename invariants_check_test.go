@@ -15,6 +15,7 @@ import (
 
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
+	"github.com/slackexporter/slackexporter/internal/render"
 	"github.com/slackexporter/slackexporter/internal/slackemu"
 )
 
@@ -27,6 +28,7 @@ func (w *world) check() {
 	w.checkPacing(calls)
 	w.checkLiveMessages(msgs)
 	w.checkQuietMarks(msgs)
+	w.checkMetadata(msgs)
 }
 
 func (w *world) fail(format string, args ...any) {
@@ -454,6 +456,49 @@ func (w *world) checkQuietMark(channel, marker string, seq int) {
 				w.fail("check 5: %s in %s marked quiet at %s, %s after a push delivered it",
 					marker, channel, tick.fake.Format("15:04:05"), tick.fake.Sub(p.fake).Round(time.Second))
 				return
+			}
+		}
+	}
+}
+
+// checkMetadata is promise 7: every version of every top-level message the
+// Web API took carries metadata that stands for exactly what it shows (its
+// records, folded included, and each entry's count in order), in a flat
+// payload of known keys only: nothing a reader of the workspace should not
+// see.
+func (w *world) checkMetadata(msgs []slackemu.Message) {
+	known := map[string]bool{"records": true, "folded_records": true, "folded_groups": true, "fingerprints": true, "counts": true}
+	for _, m := range msgs {
+		if m.ThreadTS != "" || m.Via != "api" {
+			continue
+		}
+		for i, v := range m.History {
+			w.checks++
+			var meta struct {
+				EventType    string         `json:"event_type"`
+				EventPayload map[string]any `json:"event_payload"`
+			}
+			if err := json.Unmarshal(v.Metadata, &meta); err != nil || meta.EventType != render.EventType {
+				w.fail("check 7: %s in %s version %d: metadata %s (%v)", m.TS, m.Channel, i, v.Metadata, err)
+				continue
+			}
+			s, err := parseShown(v.Blocks)
+			if err != nil {
+				continue // check 1 or 5 reports it
+			}
+			counts := make([]string, len(s.entries))
+			for j, e := range s.entries {
+				counts[j] = strconv.Itoa(e.count)
+			}
+			p := meta.EventPayload
+			if p["records"] != float64(s.records()) || p["folded_records"] != float64(s.folded) || p["counts"] != strings.Join(counts, ",") {
+				w.fail("check 7: %s in %s version %d shows %d records (counts %v, %d folded), its metadata says %v",
+					m.TS, m.Channel, i, s.records(), counts, s.folded, p)
+			}
+			for k := range p {
+				if !known[k] {
+					w.fail("check 7: %s in %s: metadata has %q", m.TS, m.Channel, k)
+				}
 			}
 		}
 	}

@@ -166,7 +166,7 @@ func (e *slackExporter) updateBudget(maxWait time.Duration) func(context.Context
 func (e *slackExporter) sendUpdate(d *destination) threads.SendFunc {
 	return func(ctx context.Context, m *threads.Message, view []*group.Entry) error {
 		msg := d.layout.Live(view, m.Folded, m.FoldedGroups)
-		err := d.api.Update(ctx, slackclient.Ref{ChannelID: m.ChannelID, TS: m.TS}, msg.Text, msg.Blocks)
+		err := d.api.Update(ctx, slackclient.Ref{ChannelID: m.ChannelID, TS: m.TS}, msg.Text, msg.Blocks, msg.Metadata)
 		if err != nil {
 			e.apiError(ctx, e.updateLimiter, err)
 		}
@@ -187,7 +187,7 @@ func (e *slackExporter) replySamples(ctx context.Context, d *destination, repeat
 			return // taken meanwhile: a reply never waits for a slot
 		}
 		msg := d.layout.WithoutMention().Messages([]*group.Entry{r.share.entry}, 1)[0]
-		if _, err := d.api.Post(ctx, r.msg.ChannelID, r.msg.TS, msg.Text, msg.Blocks); err != nil {
+		if _, err := d.api.Post(ctx, r.msg.ChannelID, r.msg.TS, msg.Text, msg.Blocks, nil); err != nil {
 			e.apiError(ctx, d.limiter, err)
 			e.logger.Debug("A sample reply failed", zap.String("destination", d.name), zap.Error(err))
 			continue

@@ -286,7 +286,7 @@ func (e *slackExporter) postShares(ctx context.Context, d *destination, shares [
 		err := d.limiter.Wait(ctx, maxWait, e.callTime())
 		var ref slackclient.Ref
 		if err == nil {
-			ref, err = e.postMessage(ctx, d, m.Text, m.Blocks, m.Records(), m.FoldedRecords())
+			ref, err = e.postMessage(ctx, d, m)
 		}
 		if err == nil {
 			if e.threaded(d) {

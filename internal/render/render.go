@@ -23,6 +23,9 @@ type Message struct {
 	// Entries are shown; Folded are only counted, in the message's last line.
 	Entries []*group.Entry
 	Folded  []*group.Entry
+	// Metadata is the message metadata a top-level message carries (not a
+	// thread reply: its records are counted in the parent).
+	Metadata *slack.SlackMetadata
 }
 
 // Records is how many log records the message stands for, folded included.
@@ -170,6 +173,7 @@ func (l *Layout) compose(entries []*group.Entry, blocks []slack.Block, folded, f
 		m.Blocks = append(m.Blocks, slack.NewContextBlock("", mrkdwn(foldText(folded, foldedGroups))))
 	}
 	m.Text = fallbackText(entries, folded, foldedGroups)
+	m.Metadata = metadata(entries, folded, foldedGroups)
 	if l.Mention != "" {
 		m.Text = l.Mention + " " + m.Text
 	}

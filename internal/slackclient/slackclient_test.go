@@ -66,7 +66,7 @@ func TestWebAPIClassifiesAnswers(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv, _ := answer(t, tt.status, tt.header, tt.body)
-			_, err := NewWebAPI("xoxb-secret-token", srv.URL+"/api/", srv.Client()).Post(context.Background(), "#alerts", "", "text", blocks)
+			_, err := NewWebAPI("xoxb-secret-token", srv.URL+"/api/", srv.Client()).Post(context.Background(), "#alerts", "", "text", blocks, nil)
 			se := asError(t, err)
 			assert.Equal(t, tt.class, se.Class)
 			assert.Equal(t, tt.code, se.Code)
@@ -78,7 +78,7 @@ func TestWebAPIClassifiesAnswers(t *testing.T) {
 
 func TestWebAPISuccessSendsBlocksWithoutUnfurling(t *testing.T) {
 	srv, got := answer(t, 200, nil, `{"ok":true,"channel":"C1","ts":"1.2"}`)
-	ref, err := NewWebAPI("xoxb-t", srv.URL+"/api/", srv.Client()).Post(context.Background(), "#alerts", "", "fallback", blocks)
+	ref, err := NewWebAPI("xoxb-t", srv.URL+"/api/", srv.Client()).Post(context.Background(), "#alerts", "", "fallback", blocks, nil)
 	require.NoError(t, err)
 	assert.Equal(t, Ref{ChannelID: "C1", TS: "1.2"}, ref)
 	assert.Contains(t, *got, "channel=%23alerts")
@@ -210,10 +210,10 @@ func TestNetworkErrorsNameTheHostOnly(t *testing.T) {
 func TestAReplyGoesToItsThreadAndAPostDoesNot(t *testing.T) {
 	srv, got := answer(t, 200, nil, `{"ok":true,"channel":"C1","ts":"1.3"}`)
 	api := NewWebAPI("xoxb-t", srv.URL+"/api/", srv.Client())
-	_, err := api.Post(context.Background(), "C1", "1.2", "reply", blocks)
+	_, err := api.Post(context.Background(), "C1", "1.2", "reply", blocks, nil)
 	require.NoError(t, err)
 	assert.Contains(t, *got, "thread_ts=1.2")
-	_, err = api.Post(context.Background(), "C1", "", "top", blocks)
+	_, err = api.Post(context.Background(), "C1", "", "top", blocks, nil)
 	require.NoError(t, err)
 	assert.NotContains(t, *got, "thread_ts")
 }
@@ -221,14 +221,14 @@ func TestAReplyGoesToItsThreadAndAPostDoesNot(t *testing.T) {
 func TestUpdateReplacesTheMessage(t *testing.T) {
 	srv, got := answer(t, 200, nil, `{"ok":true,"channel":"C1","ts":"1.2"}`)
 	api := NewWebAPI("xoxb-t", srv.URL+"/api/", srv.Client())
-	require.NoError(t, api.Update(context.Background(), Ref{ChannelID: "C1", TS: "1.2"}, "now 3", blocks))
+	require.NoError(t, api.Update(context.Background(), Ref{ChannelID: "C1", TS: "1.2"}, "now 3", blocks, nil))
 	assert.Contains(t, *got, "channel=C1")
 	assert.Contains(t, *got, "ts=1.2")
 	assert.Contains(t, *got, "text=now+3")
 	assert.Contains(t, *got, "blocks=")
 
 	srv, _ = answer(t, 200, nil, `{"ok":false,"error":"message_not_found"}`)
-	err := NewWebAPI("xoxb-t", srv.URL+"/api/", srv.Client()).Update(context.Background(), Ref{ChannelID: "C1", TS: "1.2"}, "t", blocks)
+	err := NewWebAPI("xoxb-t", srv.URL+"/api/", srv.Client()).Update(context.Background(), Ref{ChannelID: "C1", TS: "1.2"}, "t", blocks, nil)
 	se := asError(t, err)
 	assert.Equal(t, Permanent, se.Class)
 	assert.Equal(t, "message_not_found", se.Code)
@@ -250,4 +250,27 @@ func TestHintsNameTheFix(t *testing.T) {
 			assert.Contains(t, err.Error(), code)
 		}
 	}
+}
+
+func TestMetadataIsSentOnlyWhenGiven(t *testing.T) {
+	srv, got := answer(t, 200, nil, `{"ok":true,"channel":"C1","ts":"1.2"}`)
+	api := NewWebAPI("xoxb-t", srv.URL+"/api/", srv.Client())
+	meta := &slack.SlackMetadata{EventType: "otel_log_records", EventPayload: map[string]any{"records": 3}}
+	sent := func() string {
+		form, err := url.ParseQuery(*got)
+		require.NoError(t, err)
+		return form.Get("metadata")
+	}
+
+	_, err := api.Post(context.Background(), "C1", "", "top", blocks, meta)
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"event_type":"otel_log_records","event_payload":{"records":3}}`, sent())
+	require.NoError(t, api.Update(context.Background(), Ref{ChannelID: "C1", TS: "1.2"}, "now", blocks, meta))
+	assert.JSONEq(t, `{"event_type":"otel_log_records","event_payload":{"records":3}}`, sent())
+
+	_, err = api.Post(context.Background(), "C1", "1.2", "reply", blocks, nil)
+	require.NoError(t, err)
+	assert.Empty(t, sent())
+	require.NoError(t, api.Update(context.Background(), Ref{ChannelID: "C1", TS: "1.2"}, "now", blocks, nil))
+	assert.Empty(t, sent())
 }

@@ -25,9 +25,9 @@ type Ref struct {
 }
 
 // Post sends one message to channel (a name or an id); with threadTS it is
-// a reply in that thread. Link unfurling is off: a log line must never make
-// Slack fetch a URL it contains.
-func (w *WebAPI) Post(ctx context.Context, channel, threadTS, text string, blocks []slack.Block) (Ref, error) {
+// a reply in that thread. meta, when not nil, is its message metadata. Link
+// unfurling is off: a log line must never make Slack fetch a URL it contains.
+func (w *WebAPI) Post(ctx context.Context, channel, threadTS, text string, blocks []slack.Block, meta *slack.SlackMetadata) (Ref, error) {
 	opts := []slack.MsgOption{
 		slack.MsgOptionText(text, false),
 		slack.MsgOptionBlocks(blocks...),
@@ -37,6 +37,9 @@ func (w *WebAPI) Post(ctx context.Context, channel, threadTS, text string, block
 	if threadTS != "" {
 		opts = append(opts, slack.MsgOptionTS(threadTS))
 	}
+	if meta != nil {
+		opts = append(opts, slack.MsgOptionMetadata(*meta))
+	}
 	id, ts, err := w.client.PostMessageContext(ctx, channel, opts...)
 	if err != nil {
 		return Ref{}, classifyWebAPI(err)
@@ -44,12 +47,14 @@ func (w *WebAPI) Post(ctx context.Context, channel, threadTS, text string, block
 	return Ref{ChannelID: id, TS: ts}, nil
 }
 
-// Update replaces the text and blocks of a posted message (chat.update).
-func (w *WebAPI) Update(ctx context.Context, ref Ref, text string, blocks []slack.Block) error {
-	_, _, _, err := w.client.UpdateMessageContext(ctx, ref.ChannelID, ref.TS,
-		slack.MsgOptionText(text, false),
-		slack.MsgOptionBlocks(blocks...),
-	)
+// Update replaces the text, blocks and (when meta is not nil) metadata of a
+// posted message (chat.update).
+func (w *WebAPI) Update(ctx context.Context, ref Ref, text string, blocks []slack.Block, meta *slack.SlackMetadata) error {
+	opts := []slack.MsgOption{slack.MsgOptionText(text, false), slack.MsgOptionBlocks(blocks...)}
+	if meta != nil {
+		opts = append(opts, slack.MsgOptionMetadata(*meta))
+	}
+	_, _, _, err := w.client.UpdateMessageContext(ctx, ref.ChannelID, ref.TS, opts...)
 	if err != nil {
 		return classifyWebAPI(err)
 	}

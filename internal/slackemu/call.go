@@ -19,6 +19,7 @@ const (
 	kindPost callKind = iota
 	kindUpdate
 	kindAuthTest
+	kindHistory
 	kindWebhook
 )
 
@@ -36,6 +37,7 @@ type call struct {
 	hasText     bool
 	blocks      json.RawMessage // nil when absent
 	attachments json.RawMessage
+	metadata    json.RawMessage // message metadata as sent; nil when absent
 	ts          string
 	threadTS    string
 	params      map[string]string // every other field, so tests can assert on them
@@ -128,6 +130,8 @@ func (c *call) fromForm(form url.Values) {
 			c.blocks = rawOrNil(v)
 		case "attachments":
 			c.attachments = rawOrNil(v)
+		case "metadata":
+			c.metadata = rawOrNil(v)
 		case "ts":
 			c.ts = v
 		case "thread_ts":
@@ -162,6 +166,8 @@ func (c *call) fromJSON(body []byte, badBody, badField string) {
 			c.blocks = jsonBlocks(raw)
 		case k == "attachments":
 			c.attachments = jsonBlocks(raw)
+		case k == "metadata" && !c.webhook():
+			c.metadata = jsonBlocks(raw) // an object, or a string holding one
 		default:
 			if s, isString := jsonString(raw); isString {
 				c.params[k] = s

@@ -17,7 +17,9 @@
 //
 // cmd/slackemu serves the same handler on a loopback port for other processes.
 //
-// Slack endpoints: POST /api/chat.postMessage, /api/chat.update, /api/auth.test
+// Slack endpoints: POST /api/chat.postMessage, /api/chat.update (both keep
+// message metadata, which must be flat), /api/conversations.history
+// (newest first, paged, metadata with include_all_metadata), /api/auth.test
 // (form or JSON bodies) and POST /services/{a}/{b}/{secret} (recorded as
 // destination "webhook/{a}/{b}"). Control endpoints:
 //

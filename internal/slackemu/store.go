@@ -24,10 +24,13 @@ type Message struct {
 	Blocks json.RawMessage `json:"blocks"`
 	// Params holds every other field sent (mrkdwn, unfurl_links, username...),
 	// so tests can assert what the exporter does and does not send.
-	Params     map[string]string `json:"params,omitempty"`
-	Updates    int               `json:"updates"` // chat.update calls applied
-	ReceivedAt time.Time         `json:"received_at"`
-	UpdatedAt  time.Time         `json:"updated_at"` // zero until updated
+	Params map[string]string `json:"params,omitempty"`
+	// Metadata is the message metadata (event_type, event_payload) as last
+	// posted or updated, compacted; nil when none was sent.
+	Metadata   json.RawMessage `json:"metadata,omitempty"`
+	Updates    int             `json:"updates"` // chat.update calls applied
+	ReceivedAt time.Time       `json:"received_at"`
+	UpdatedAt  time.Time       `json:"updated_at"` // zero until updated
 	// History is every version Slack showed, the post first, then each
 	// update in the order they were applied.
 	History []Version `json:"history,omitempty"`
@@ -37,10 +40,11 @@ type Message struct {
 type Version struct {
 	// Seq orders versions across all messages: a version with a lower Seq
 	// was applied first.
-	Seq    int             `json:"seq"`
-	At     time.Time       `json:"at"`
-	Text   string          `json:"text"`
-	Blocks json.RawMessage `json:"blocks"`
+	Seq      int             `json:"seq"`
+	At       time.Time       `json:"at"`
+	Text     string          `json:"text"`
+	Blocks   json.RawMessage `json:"blocks"`
+	Metadata json.RawMessage `json:"metadata,omitempty"`
 }
 
 // messageJSON is Message on the wire: times as RFC 3339 strings, "" when unset.
@@ -104,9 +108,9 @@ func cloneMessages(msgs []Message) []Message {
 }
 
 // versionLocked is the next version of a message.
-func (s *Server) versionLocked(text string, blocks json.RawMessage) Version {
+func (s *Server) versionLocked(text string, blocks, metadata json.RawMessage) Version {
 	s.versions++
-	return Version{Seq: s.versions, At: time.Now(), Text: text, Blocks: blocks}
+	return Version{Seq: s.versions, At: time.Now(), Text: text, Blocks: blocks, Metadata: metadata}
 }
 
 // channelName folds "#alerts", "alerts" and "Alerts" into one channel, "#alerts".
@@ -173,7 +177,7 @@ func (s *Server) nextTSLocked(now time.Time) string {
 }
 
 // storeLocked appends an accepted message and returns it.
-func (s *Server) storeLocked(c *call, blocks json.RawMessage) Message {
+func (s *Server) storeLocked(c *call, blocks, metadata json.RawMessage) Message {
 	now := time.Now()
 	s.seq++
 	m := Message{
@@ -186,8 +190,9 @@ func (s *Server) storeLocked(c *call, blocks json.RawMessage) Message {
 		Text:       c.text,
 		Blocks:     blocks,
 		Params:     c.params,
+		Metadata:   metadata,
 		ReceivedAt: now,
-		History:    []Version{s.versionLocked(c.text, blocks)},
+		History:    []Version{s.versionLocked(c.text, blocks, metadata)},
 	}
 	if c.webhook() {
 		m.Via = "webhook"

@@ -14,7 +14,8 @@ const (
 )
 
 func (s *Server) handleAPI(kind callKind, method func(*call) reply) http.HandlerFunc {
-	name := map[callKind]string{kindPost: "chat.postMessage", kindUpdate: "chat.update", kindAuthTest: "auth.test"}[kind]
+	name := map[callKind]string{kindPost: "chat.postMessage", kindUpdate: "chat.update", kindAuthTest: "auth.test",
+		kindHistory: "conversations.history"}[kind]
 	return func(w http.ResponseWriter, r *http.Request) {
 		s.serveSlack(w, r, parseAPI(r, kind, name), method)
 	}
@@ -52,30 +53,33 @@ func (s *Server) authTest(c *call) reply {
 
 // admit runs the checks a post and an update share, in Slack's order:
 // auth, channel, rate (per method and destination), content. It returns
-// the checked blocks, or the refusal to send.
-func (s *Server) admit(c *call, method string) (json.RawMessage, reply, bool) {
+// the checked blocks and metadata, or the refusal to send.
+func (s *Server) admit(c *call, method string) (blocks, metadata json.RawMessage, refusal reply, ok bool) {
 	if e := s.authError(c); e != "" {
-		return nil, c.errorReply(e), false
+		return nil, nil, c.errorReply(e), false
 	}
 	if c.channelID == "" {
-		return nil, c.errorReply("channel_not_found"), false
+		return nil, nil, c.errorReply("channel_not_found"), false
 	}
 	s.mu.Lock()
 	allowed := s.allowLocked(method+" "+c.dest, time.Now())
 	s.mu.Unlock()
 	if !allowed {
-		return nil, c.throttle(s.opts.RetryAfter), false
+		return nil, nil, c.throttle(s.opts.RetryAfter), false
 	}
 	blocks, v := checkMessage(c)
-	if v != nil {
-		return nil, c.errorReply(v.code, details(v)...), false
+	if v == nil {
+		metadata, v = checkMetadata(c.metadata)
 	}
-	return blocks, reply{}, true
+	if v != nil {
+		return nil, nil, c.errorReply(v.code, details(v)...), false
+	}
+	return blocks, metadata, reply{}, true
 }
 
 // postMessage checks as admit does, then that a thread's parent exists.
 func (s *Server) postMessage(c *call) reply {
-	blocks, refusal, ok := s.admit(c, "chat.postMessage")
+	blocks, metadata, refusal, ok := s.admit(c, "chat.postMessage")
 	if !ok {
 		return refusal
 	}
@@ -88,7 +92,7 @@ func (s *Server) postMessage(c *call) reply {
 			return c.errorReply("thread_not_found")
 		}
 	}
-	m := s.storeLocked(c, blocks)
+	m := s.storeLocked(c, blocks, metadata)
 	rep := apiOK(map[string]any{"channel": m.ChannelID, "ts": m.TS, "message": wireMessage(m)})
 	rep.note = "ts=" + m.TS
 	return rep
@@ -96,7 +100,7 @@ func (s *Server) postMessage(c *call) reply {
 
 // updateMessage replaces the text and/or blocks of a stored message in place.
 func (s *Server) updateMessage(c *call) reply {
-	blocks, refusal, ok := s.admit(c, "chat.update")
+	blocks, metadata, refusal, ok := s.admit(c, "chat.update")
 	if !ok {
 		return refusal
 	}
@@ -114,9 +118,12 @@ func (s *Server) updateMessage(c *call) reply {
 	if c.blocks != nil {
 		m.Blocks = blocks
 	}
+	if metadata != nil { // an update without metadata keeps the message's
+		m.Metadata = metadata
+	}
 	m.Updates++
 	m.UpdatedAt = time.Now()
-	m.History = append(m.History, s.versionLocked(m.Text, m.Blocks))
+	m.History = append(m.History, s.versionLocked(m.Text, m.Blocks, m.Metadata))
 	rep := apiOK(map[string]any{"channel": m.ChannelID, "ts": m.TS, "text": m.Text, "message": wireMessage(*m)})
 	rep.note = "ts=" + m.TS
 	return rep

@@ -60,7 +60,7 @@ func (s *Server) postWebhook(c *call) reply {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	m := s.storeLocked(c, blocks)
+	m := s.storeLocked(c, blocks, nil)
 	rep := textReply(http.StatusOK, "ok")
 	rep.note = "seq=" + strconv.Itoa(m.Seq)
 	return rep

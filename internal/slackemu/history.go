@@ -1,0 +1,108 @@
+package slackemu
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+)
+
+// Message metadata as Slack takes it: an event_type and a flat
+// event_payload. Slack also accepts objects one level down; the emulator
+// is stricter, because the exporter promises flat payloads.
+const maxEventType = 255
+
+type wireMetadata struct {
+	EventType    string                     `json:"event_type"`
+	EventPayload map[string]json.RawMessage `json:"event_payload"`
+}
+
+// checkMetadata validates metadata as sent (nil when absent) and returns it
+// compacted.
+func checkMetadata(raw json.RawMessage) (json.RawMessage, *violation) {
+	if raw == nil {
+		return nil, nil
+	}
+	var m wireMetadata
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, &violation{"invalid_metadata_format", "[ERROR] metadata must be a JSON object"}
+	}
+	if m.EventType == "" || len(m.EventType) > maxEventType {
+		return nil, &violation{"invalid_metadata_format", "[ERROR] metadata.event_type must be 1 to 255 characters"}
+	}
+	if m.EventPayload == nil {
+		return nil, &violation{"invalid_metadata_format", "[ERROR] metadata.event_payload must be an object"}
+	}
+	for k, v := range m.EventPayload {
+		switch bytes.TrimSpace(v)[0] {
+		case '{', '[':
+			return nil, &violation{"invalid_metadata_format", fmt.Sprintf("[ERROR] metadata.event_payload.%s is not a string, number or boolean", k)}
+		}
+	}
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, raw); err != nil {
+		return nil, &violation{"invalid_metadata_format", "[ERROR] metadata is malformed JSON"}
+	}
+	return buf.Bytes(), nil
+}
+
+// conversationsHistory lists a channel's top-level messages, newest first,
+// as Slack does: `limit` per page (default 100, at most 999), `cursor` for
+// the next page, and each message's metadata only with
+// include_all_metadata=true.
+func (s *Server) conversationsHistory(c *call) reply {
+	if e := s.authError(c); e != "" {
+		return c.errorReply(e)
+	}
+	if c.channelID == "" {
+		return c.errorReply("channel_not_found")
+	}
+	limit := 100
+	if v := c.params["limit"]; v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return c.errorReply("invalid_limit")
+		}
+		limit = min(n, 999)
+	}
+	skip := 0
+	if v := c.params["cursor"]; v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return c.errorReply("invalid_cursor")
+		}
+		skip = n
+	}
+	withMetadata := c.params["include_all_metadata"] == "true" || c.params["include_all_metadata"] == "1"
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var page []map[string]any
+	seen, more := 0, false
+	for i := len(s.msgs) - 1; i >= 0; i-- {
+		m := s.msgs[i]
+		if m.ChannelID != c.channelID || m.ThreadTS != "" {
+			continue
+		}
+		if seen++; seen <= skip {
+			continue
+		}
+		if len(page) == limit {
+			more = true
+			break
+		}
+		w := wireMessage(m)
+		if withMetadata && m.Metadata != nil {
+			w["metadata"] = m.Metadata
+		}
+		page = append(page, w)
+	}
+	out := map[string]any{"messages": page, "has_more": more}
+	if more {
+		out["response_metadata"] = map[string]any{"next_cursor": strconv.Itoa(skip + limit)}
+	}
+	if page == nil {
+		out["messages"] = []any{}
+	}
+	return apiOK(out)
+}
