@@ -467,7 +467,8 @@ func (w *world) checkQuietMark(channel, marker string, seq int) {
 // payload of known keys only: nothing a reader of the workspace should not
 // see.
 func (w *world) checkMetadata(msgs []slackemu.Message) {
-	known := map[string]bool{"records": true, "folded_records": true, "folded_groups": true, "fingerprints": true, "counts": true}
+	known := map[string]bool{"records": true, "folded_records": true, "folded_groups": true, "fingerprints": true, "counts": true,
+		"first_seen": true, "severities": true, "services": true}
 	for _, m := range msgs {
 		if m.ThreadTS != "" || m.Via != "api" {
 			continue

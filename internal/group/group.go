@@ -7,6 +7,7 @@ import (
 	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"io"
 	"slices"
 	"strconv"
@@ -39,7 +40,11 @@ type Entry struct {
 	Count       int
 	First, Last time.Time
 	// QuietSince, when set, says the fingerprint has had no records since.
-	QuietSince     time.Time
+	QuietSince time.Time
+	// Shown, for an entry read back from a message another process posted,
+	// is its blocks as Slack shows them (a JSON array): there is no sample
+	// to render it from until a record of its fingerprint arrives.
+	Shown          json.RawMessage `json:",omitempty"`
 	firstSeenOrder int
 	// Records are the positions (as given to Add) of the records this entry
 	// stands for, so a failed delivery can be retried record by record.

@@ -190,6 +190,10 @@ func (l *Layout) Live(entries []*group.Entry, folded, foldedGroups int) Message 
 	blocks := cutToFit(maxBlocksJSON-frameSize, 0, func(limit int) []slack.Block {
 		var blocks []slack.Block
 		for _, e := range entries {
+			if shown, ok := shownBlocks(e); ok {
+				blocks = append(blocks, shown...) // as another process left it
+				continue
+			}
 			blocks = append(blocks, l.entryBlocksWithin(e, limit)...)
 		}
 		return blocks
@@ -295,7 +299,11 @@ func (l *Layout) entryBlocksWithin(e *group.Entry, limit int) []slack.Block {
 	if link := l.linkText(e); link != "" && utf8.RuneCountInString(link) <= maxContextElement {
 		elements = append(elements, mrkdwn(link))
 	}
-	return []slack.Block{section, slack.NewContextBlock("", elements...)}
+	context := slack.NewContextBlock("", elements...)
+	if e.Fingerprint != "" {
+		section.BlockID, context.BlockID = entryBlockID(e.Fingerprint, "s"), entryBlockID(e.Fingerprint, "c")
+	}
+	return []slack.Block{section, context}
 }
 
 // resourceContextKeys are the resource attributes shown with an entry, in

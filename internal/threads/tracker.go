@@ -230,7 +230,7 @@ func (t *Tracker) GoingQuiet(now time.Time) []*Message {
 		m.mu.Lock()
 		allQuiet, needs := true, false
 		for _, l := range m.lines {
-			if !l.Quiet && t.ownsLocked(m, l) {
+			if !l.Quiet && l.Entry.Shown == nil && t.ownsLocked(m, l) {
 				allQuiet = false
 				needs = needs || now.Sub(l.LastSeen) >= t.cfg.QuietAfter
 			}
@@ -258,7 +258,7 @@ func (t *Tracker) QuietMarks(m *Message, now time.Time) []Add {
 	defer m.mu.Unlock()
 	var adds []Add
 	for _, l := range m.lines {
-		if !l.Quiet && t.ownsLocked(m, l) && now.Sub(l.LastSeen) >= t.cfg.QuietAfter {
+		if !l.Quiet && l.Entry.Shown == nil && t.ownsLocked(m, l) && now.Sub(l.LastSeen) >= t.cfg.QuietAfter {
 			adds = append(adds, Add{Line: l, Quiet: true, adds: l.adds})
 		}
 	}
@@ -304,6 +304,50 @@ func (t *Tracker) ReplyDue(m *Message, l *Line, now time.Time) bool {
 	}
 	l.LastReply = now
 	return true
+}
+
+// Adopt puts back a message read from Slack, which this process or another
+// posted: entries carry Shown (render.ReadBack). A message the tracker
+// already holds is replaced only when Slack shows more records than it
+// knows (another process updated it since) and no update of it is under
+// way; counts continue from the larger. It returns the message added, or
+// nil when the tracker kept its own.
+func (t *Tracker) Adopt(dest, channelID, ts string, postedAt, now time.Time, entries []*group.Entry, folded, foldedGroups int) *Message {
+	records := folded
+	for _, e := range entries {
+		records += e.Count
+	}
+	t.mu.Lock()
+	var held *Message
+	for el := t.lru.Front(); el != nil; el = el.Next() {
+		if m := el.Value.(*Message); m.Dest == dest && m.TS == ts {
+			held = m
+			break
+		}
+	}
+	if held != nil {
+		held.mu.Lock()
+		busy, known := held.sending || held.pending != nil, held.Folded
+		for _, l := range held.lines {
+			known += l.Entry.Count
+		}
+		held.mu.Unlock()
+		if busy || known >= records {
+			t.mu.Unlock()
+			return nil
+		}
+		t.removeLocked(held, true)
+	}
+	t.mu.Unlock()
+	if held != nil {
+		t.dropped([]*Message{held})
+	}
+	m := &Message{Dest: dest, ChannelID: channelID, TS: ts, PostedAt: postedAt, Folded: folded, FoldedGroups: foldedGroups, slot: make(chan struct{}, 1)}
+	for _, e := range entries {
+		m.lines = append(m.lines, &Line{Entry: *e, LastSeen: now, LastReply: now})
+	}
+	t.add(m)
+	return m
 }
 
 // Restore puts back a message loaded from storage.

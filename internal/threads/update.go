@@ -17,6 +17,9 @@ type Add struct {
 	First, Last time.Time
 	Seen        time.Time // when the push carried these records
 	Quiet       bool
+	// Sample is the push's entry for the line's fingerprint: a line read
+	// back from Slack (Entry.Shown) is rendered from it from now on.
+	Sample *group.Entry
 	// adds is, for a quiet mark, how many adds of records the line had
 	// when it was judged quiet.
 	adds int
@@ -294,6 +297,9 @@ func apply(l *Line, a Add) {
 	if a.Count == 0 {
 		return
 	}
+	if l.Entry.Shown != nil && a.Sample != nil {
+		adopt(&l.Entry, a.Sample)
+	}
 	l.Entry.Count += a.Count
 	l.adds++
 	if l.Entry.First.IsZero() || a.First.Before(l.Entry.First) {
@@ -306,4 +312,13 @@ func apply(l *Line, a Add) {
 		l.LastSeen = a.Seen
 	}
 	l.Quiet = false // active again
+}
+
+// adopt gives a line read back from Slack the sample of a record of its
+// fingerprint, keeping what Slack showed of it: its count and first seen.
+func adopt(e *group.Entry, sample *group.Entry) {
+	keep := *e
+	*e = *sample
+	e.Records, e.Shown, e.QuietSince = nil, nil, time.Time{}
+	e.Fingerprint, e.Count, e.First, e.Last = keep.Fingerprint, keep.Count, keep.First, keep.Last
 }
