@@ -143,6 +143,11 @@ type ThreadsConfig struct {
 	MaxTracked int `mapstructure:"max_tracked"`
 	// UpdatesPerMinute is the workspace's chat.update budget (Slack tier 3).
 	UpdatesPerMinute float64 `mapstructure:"updates_per_minute"`
+	// RestoreFromSlack reads a channel's live messages back from Slack
+	// (their metadata) before delivering there after a quiet spell, so a
+	// gateway that takes a channel over from another updates the messages
+	// that one posted.
+	RestoreFromSlack bool `mapstructure:"restore_from_slack"`
 }
 
 // threadsEnabled: threads are on with a token unless turned off.
@@ -267,6 +272,9 @@ func (c *Config) Validate() error {
 	}
 	if !positive(c.Threads.UpdatesPerMinute) {
 		add("threads.updates_per_minute", "must be greater than 0 and finite")
+	}
+	if c.Threads.RestoreFromSlack && !c.threadsEnabled() {
+		add("threads.restore_from_slack", "needs threads, and so a bot token: it reads back live messages")
 	}
 	if c.Timeout <= 0 {
 		add("timeout", "must be greater than 0: it is what bounds each push and each call to Slack")

@@ -90,6 +90,7 @@ func TestLoadInvalidConfigs(t *testing.T) {
 		"bad_webhook_url":               {"webhook_url: not an http(s) URL"},
 		"bad_rate_limit":                {"rate_limit.per_second: must be greater than 0", "rate_limit.burst: must be at least 1"},
 		"threads_with_webhook":          {"threads.enabled: threads need a bot token"},
+		"restore_without_threads":       {"threads.restore_from_slack: needs threads"},
 		"bad_templates":                 {`mention: "@oncall" is not a mention`, "message.title: ", "Severty", "message.text: ", `routes[0].mention: "<!here> <!channel>" is not a mention`},
 		"bad_threads":                   {"threads.window: must be greater than 0", "threads.quiet_after: must be greater than 0", "threads.max_tracked: must be at least 1", "threads.updates_per_minute: must be greater than 0"},
 	}

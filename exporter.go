@@ -57,6 +57,8 @@ type slackExporter struct {
 	defaultKey string
 	// destinations by key, built at start (HTTP clients need the host).
 	destinations map[string]*destination
+	// channelIDs are the workspace's, for threads.restore_from_slack.
+	channelIDs channelIDs
 }
 
 // destination is one place messages go: a channel through the Web API, or
@@ -68,12 +70,18 @@ type destination struct {
 	post    func(ctx context.Context, m render.Message) (slackclient.Ref, error)
 	limiter *slackclient.Limiter
 	// api is set for channels: updates and thread replies need it.
-	api    *slackclient.WebAPI
-	layout *render.Layout
+	api *slackclient.WebAPI
+	// channel is the channel as configured (a name or an id); "" for a
+	// webhook.
+	channel string
+	layout  *render.Layout
 	// outbox gathers what concurrent pushes post here, one poster at a
 	// time, so a fingerprint is never posted twice and pushes waiting for
 	// one slot share one message.
 	outbox *outbox
+	// readBack is when this process last delivered here, for
+	// threads.restore_from_slack.
+	readBack readBackState
 }
 
 func newSlackExporter(cfg *Config, set exporter.Settings) (*slackExporter, error) {
@@ -158,9 +166,10 @@ func normalizedMention(m string) string {
 }
 
 // layout is how messages to a destination with this mention look.
-func (e *slackExporter) layout(mention string) *render.Layout {
+func (e *slackExporter) layout(key, mention string) *render.Layout {
 	l := *e.templates
 	l.Mention = normalizedMention(mention)
+	l.Destination = destinationTag(key)
 	return &l
 }
 
@@ -191,15 +200,15 @@ func (e *slackExporter) start(ctx context.Context, host component.Host) error {
 		api = slackclient.NewWebAPI(string(e.cfg.Token), apiURL, hc)
 	}
 	channel := func(key, name, mention string) *destination {
-		return &destination{key: key, name: "#" + strings.TrimPrefix(name, "#"), limiter: limiter(channelKey(name, "")), api: api,
-			layout: e.layout(mention), outbox: newOutbox(),
+		return &destination{key: key, name: "#" + strings.TrimPrefix(name, "#"), channel: name, limiter: limiter(channelKey(name, "")), api: api,
+			layout: e.layout(key, mention), outbox: newOutbox(),
 			post: func(ctx context.Context, m render.Message) (slackclient.Ref, error) {
 				return api.Post(ctx, name, "", m.Text, m.Blocks, m.Metadata)
 			}}
 	}
 	webhook := func(key, name, url, mention string) *destination {
 		w := slackclient.NewWebhook(url, hc)
-		return &destination{key: key, name: name, limiter: limiter(url), layout: e.layout(mention), outbox: newOutbox(),
+		return &destination{key: key, name: name, limiter: limiter(url), layout: e.layout(key, mention), outbox: newOutbox(),
 			post: func(ctx context.Context, m render.Message) (slackclient.Ref, error) {
 				// An incoming webhook takes no metadata.
 				return slackclient.Ref{}, w.Post(ctx, m.Text, m.Blocks)
@@ -421,6 +430,9 @@ func (e *slackExporter) postMessage(ctx context.Context, d *destination, m rende
 	}
 	e.telemetry.ExporterSlackMessagesSent.Add(ctx, 1)
 	e.delivered(ctx, m.Records(), m.FoldedRecords())
+	if ref.ChannelID != "" {
+		d.readBack.channelID.Store(ref.ChannelID)
+	}
 	return ref, nil
 }
 

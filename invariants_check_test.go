@@ -468,7 +468,7 @@ func (w *world) checkQuietMark(channel, marker string, seq int) {
 // see.
 func (w *world) checkMetadata(msgs []slackemu.Message) {
 	known := map[string]bool{"records": true, "folded_records": true, "folded_groups": true, "fingerprints": true, "counts": true,
-		"first_seen": true, "severities": true, "services": true}
+		"first_seen": true, "severities": true, "services": true, "destination": true}
 	for _, m := range msgs {
 		if m.ThreadTS != "" || m.Via != "api" {
 			continue

@@ -290,6 +290,9 @@ func (w *world) configure() {
 		cfg.Threads.Storage = &id
 		host[id] = memstorage.New()
 	}
+	// A restart without storage then stands for another gateway taking
+	// the channels over: it reads the live messages back from Slack.
+	cfg.Threads.RestoreFromSlack = enabled && r.IntN(3) == 0
 	w.host = host
 	require.NoError(w.t, cfg.Validate())
 	w.cfg = cfg
@@ -321,10 +324,10 @@ func (w *world) configure() {
 		}
 		w.specs = append(w.specs, s)
 	}
-	w.logf("mode=%s channels=%d routes=%d timeout=%s rate=%v/%d mask=%v by=%v mention=%q threads=%v reply_every=%s updates/min=%v max_tracked=%d storage=%v title=%q text=%q link=%q specs=%d",
+	w.logf("mode=%s channels=%d routes=%d timeout=%s rate=%v/%d mask=%v by=%v mention=%q threads=%v reply_every=%s updates/min=%v max_tracked=%d storage=%v restore_from_slack=%v title=%q text=%q link=%q specs=%d",
 		map[bool]string{true: "webhook", false: "token"}[webhookMode], channels, len(cfg.Routes), cfg.Timeout, cfg.RateLimit.PerSecond, cfg.RateLimit.Burst,
 		cfg.Grouping.Mask, cfg.Grouping.By, cfg.Mention, enabled, cfg.Threads.ReplyEvery, cfg.Threads.UpdatesPerMinute, cfg.Threads.MaxTracked,
-		cfg.Threads.Storage != nil, cfg.Message.Title, cfg.Message.Text, cfg.Message.Link, len(w.specs))
+		cfg.Threads.Storage != nil, cfg.Threads.RestoreFromSlack, cfg.Message.Title, cfg.Message.Text, cfg.Message.Link, len(w.specs))
 }
 
 func (w *world) addDest(label, key, slackName, mention string) {

@@ -33,6 +33,9 @@ type repeat struct {
 // posted them meanwhile, updates that message.
 func (e *slackExporter) deliverThreaded(ctx context.Context, d *destination, shares []*share) {
 	now := e.now()
+	if e.cfg.Threads.RestoreFromSlack {
+		e.readBack(ctx, d, now)
+	}
 	fresh, repeats := e.partition(d.key, shares, now)
 	updated, overflow := e.updateLive(ctx, d, repeats, now, e.updateWait())
 	e.post(ctx, d, append(fresh, sharesOfRepeats(overflow)...))
@@ -83,7 +86,7 @@ func (e *slackExporter) updateLive(ctx context.Context, d *destination, repeats 
 			records := 0
 			for i, r := range rs {
 				entry := r.share.entry
-				adds[i] = threads.Add{Line: r.line, Count: entry.Count, First: entry.First, Last: entry.Last, Seen: now}
+				adds[i] = threads.Add{Line: r.line, Count: entry.Count, First: entry.First, Last: entry.Last, Seen: now, Sample: entry}
 				records += entry.Count
 			}
 			err := m.UpdateWhenReady(ctx, adds, e.updateBudget(maxWait), e.sendUpdate(d))

@@ -22,6 +22,10 @@ type Layout struct {
 	// Title replaces the header; Text replaces an entry's body; Link adds a
 	// link to each entry. Each sees Data. Nil means the default.
 	Title, Text, Link *template.Template
+	// Destination, when set, goes into every message's metadata, so that a
+	// process reading a channel back takes only its own destination's
+	// messages (two routes with different mentions share a channel).
+	Destination string
 }
 
 // WithoutMention is l for messages that must not ping anyone again: thread

@@ -37,6 +37,8 @@ func shownBlocks(e *group.Entry) ([]slack.Block, bool) {
 type Snapshot struct {
 	Entries              []*group.Entry
 	Folded, FoldedGroups int
+	// Destination is the Layout.Destination it was rendered with.
+	Destination string
 }
 
 // ReadBack reads a top-level message this exporter posted, possibly from
@@ -71,6 +73,7 @@ func ReadBack(meta slack.SlackMetadata, blocks []slack.Block) (s Snapshot, ok bo
 		byID[b.ID()] = b
 	}
 	s.Folded, s.FoldedGroups = folded, groups
+	s.Destination, _ = p["destination"].(string)
 	for i, fp := range fps {
 		count, err := strconv.Atoi(counts[i])
 		if err != nil || count < 1 {

@@ -3,6 +3,7 @@ package render
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -35,7 +36,7 @@ func liveEntries() []*group.Entry {
 		e := entry(fmt.Sprintf("svc-%d", i), fmt.Sprintf("error <%d> & *%s*", i, strings.Repeat("y", i*50)), 5-i)
 		e.Fingerprint = fmt.Sprintf("%032x", i+1)
 		e.First = t0.Add(time.Duration(i) * time.Minute)
-		e.Attributes = []group.Attr{{Key: "order", Value: fmt.Sprint(i)}}
+		e.Attributes = []group.Attr{{Key: "order", Value: strconv.Itoa(i)}}
 		entries = append(entries, e)
 	}
 	return entries

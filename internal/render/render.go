@@ -174,6 +174,9 @@ func (l *Layout) compose(entries []*group.Entry, blocks []slack.Block, folded, f
 	}
 	m.Text = fallbackText(entries, folded, foldedGroups)
 	m.Metadata = metadata(entries, folded, foldedGroups)
+	if l.Destination != "" {
+		m.Metadata.EventPayload["destination"] = l.Destination
+	}
 	if l.Mention != "" {
 		m.Text = l.Mention + " " + m.Text
 	}

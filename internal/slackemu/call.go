@@ -20,6 +20,7 @@ const (
 	kindUpdate
 	kindAuthTest
 	kindHistory
+	kindList
 	kindWebhook
 )
 

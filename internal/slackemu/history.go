@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
+	"strings"
 )
 
 // Message metadata as Slack takes it: an event_type and a flat
@@ -74,6 +77,7 @@ func (s *Server) conversationsHistory(c *call) reply {
 		skip = n
 	}
 	withMetadata := c.params["include_all_metadata"] == "true" || c.params["include_all_metadata"] == "1"
+	oldest := c.params["oldest"] // only messages after it; ts strings of one width compare as numbers
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -81,7 +85,7 @@ func (s *Server) conversationsHistory(c *call) reply {
 	seen, more := 0, false
 	for i := len(s.msgs) - 1; i >= 0; i-- {
 		m := s.msgs[i]
-		if m.ChannelID != c.channelID || m.ThreadTS != "" {
+		if m.ChannelID != c.channelID || m.ThreadTS != "" || (oldest != "" && !tsAfter(m.TS, oldest)) {
 			continue
 		}
 		if seen++; seen <= skip {
@@ -103,6 +107,49 @@ func (s *Server) conversationsHistory(c *call) reply {
 	}
 	if page == nil {
 		out["messages"] = []any{}
+	}
+	return apiOK(out)
+}
+
+// tsAfter reports whether Slack timestamp a is later than b.
+func tsAfter(a, b string) bool {
+	x, err1 := strconv.ParseFloat(a, 64)
+	y, err2 := strconv.ParseFloat(b, 64)
+	return err1 == nil && err2 == nil && x > y
+}
+
+// conversationsList lists the channels the emulator knows (those posted to
+// by name or id), in id order, paged like conversations.history.
+func (s *Server) conversationsList(c *call) reply {
+	if e := s.authError(c); e != "" {
+		return c.errorReply(e)
+	}
+	limit := 100
+	if v := c.params["limit"]; v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return c.errorReply("invalid_limit")
+		}
+		limit = min(n, 1000)
+	}
+	skip := 0
+	if v := c.params["cursor"]; v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return c.errorReply("invalid_cursor")
+		}
+		skip = n
+	}
+	s.mu.Lock()
+	ids := slices.Sorted(maps.Keys(s.channels))
+	page := []map[string]any{}
+	for _, id := range ids[min(skip, len(ids)):min(skip+limit, len(ids))] {
+		page = append(page, map[string]any{"id": id, "name": strings.TrimPrefix(s.channels[id], "#"), "is_channel": true, "is_member": true})
+	}
+	s.mu.Unlock()
+	out := map[string]any{"channels": page}
+	if skip+limit < len(ids) {
+		out["response_metadata"] = map[string]any{"next_cursor": strconv.Itoa(skip + limit)}
 	}
 	return apiOK(out)
 }

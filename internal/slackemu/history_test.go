@@ -129,3 +129,45 @@ func TestMetadataMustBeFlat(t *testing.T) {
 		t.Errorf("%d messages stored, want none", n)
 	}
 }
+
+func TestHistorySinceOldestAndTheChannelList(t *testing.T) {
+	_, base := newEmu(t, Options{})
+	api := apiClient(base, DefaultToken)
+	ch, first, err := api.PostMessage("#alerts", slack.MsgOptionText("old", false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, second, err := api.PostMessage("#alerts", slack.MsgOptionText("new", false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := api.GetConversationHistory(&slack.GetConversationHistoryParameters{ChannelID: ch, Oldest: first})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h.Messages) != 1 || h.Messages[0].Timestamp != second {
+		t.Errorf("history after %s: %+v, want only %s", first, h.Messages, second)
+	}
+
+	if _, _, err := api.PostMessage("#ops", slack.MsgOptionText("x", false)); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	cursor := ""
+	for range 5 {
+		chans, next, err := api.GetConversations(&slack.GetConversationsParameters{Limit: 1, Cursor: cursor})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range chans {
+			names = append(names, c.Name+"="+c.ID)
+		}
+		if cursor = next; cursor == "" {
+			break
+		}
+	}
+	want := map[string]bool{"alerts=" + channelID("#alerts"): true, "ops=" + channelID("#ops"): true}
+	if len(names) != 2 || !want[names[0]] || !want[names[1]] {
+		t.Errorf("listed %v, want alerts and ops with their ids, one page each", names)
+	}
+}

@@ -85,6 +85,7 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /api/chat.update", s.handleAPI(kindUpdate, s.updateMessage))
 	m.HandleFunc("POST /api/auth.test", s.handleAPI(kindAuthTest, s.authTest))
 	m.HandleFunc("POST /api/conversations.history", s.handleAPI(kindHistory, s.conversationsHistory))
+	m.HandleFunc("POST /api/conversations.list", s.handleAPI(kindList, s.conversationsList))
 	m.HandleFunc("POST /api/{method}", s.unknownMethod)
 	m.HandleFunc("POST /services/{a}/{b}/{c}", s.handleWebhook)
 	s.controlRoutes(m)

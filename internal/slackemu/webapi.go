@@ -15,7 +15,7 @@ const (
 
 func (s *Server) handleAPI(kind callKind, method func(*call) reply) http.HandlerFunc {
 	name := map[callKind]string{kindPost: "chat.postMessage", kindUpdate: "chat.update", kindAuthTest: "auth.test",
-		kindHistory: "conversations.history"}[kind]
+		kindHistory: "conversations.history", kindList: "conversations.list"}[kind]
 	return func(w http.ResponseWriter, r *http.Request) {
 		s.serveSlack(w, r, parseAPI(r, kind, name), method)
 	}

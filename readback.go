@@ -1,0 +1,159 @@
+package slackexporter // import "github.com/slackexporter/slackexporter"
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/slackexporter/slackexporter/internal/render"
+)
+
+// readBackAfterIdle: with threads.restore_from_slack, a channel this
+// process has not delivered to for this long is read back from Slack
+// before it delivers there again. A channel taken over from another
+// gateway is idle here for at least a consumer-group rebalance; a busy
+// channel is read once.
+const readBackAfterIdle = 5 * time.Second
+
+// readBackState is a destination's last delivery, guarded so that the
+// pushes arriving together read the channel once.
+type readBackState struct {
+	mu         sync.Mutex
+	lastActive time.Time
+	// channelID is the id Slack answered a post here with.
+	channelID atomic.Value // string
+}
+
+// destinationTag names a destination in message metadata without showing
+// its key (which holds a webhook's hash or a mention).
+func destinationTag(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return hex.EncodeToString(sum[:8])
+}
+
+// readBack adopts the live messages of d's channel that Slack shows and
+// this process does not know as they are now: those another gateway
+// posted or updated while it owned the channel. A failed read is logged
+// and delivery goes on: a second message is better than a late alert.
+func (e *slackExporter) readBack(ctx context.Context, d *destination, now time.Time) {
+	if d.api == nil || d.channel == "" {
+		return
+	}
+	d.readBack.mu.Lock()
+	defer d.readBack.mu.Unlock()
+	idle := d.readBack.lastActive.IsZero() || now.Sub(d.readBack.lastActive) >= readBackAfterIdle
+	d.readBack.lastActive = now
+	if !idle {
+		return
+	}
+	id, err := e.channelID(ctx, d)
+	if err == nil && id == "" {
+		return // a channel the bot cannot see: the post says why
+	}
+	var adopted int
+	if err == nil {
+		adopted, err = e.adoptRecent(ctx, d, id, now)
+	}
+	if err != nil {
+		e.logger.Warn("Could not read the channel's live messages back from Slack; repeats may start a new message",
+			zap.String("destination", d.name), zap.Error(err))
+		return
+	}
+	if adopted > 0 {
+		e.logger.Info("Live messages read back from Slack", zap.String("destination", d.name), zap.Int("messages", adopted))
+	}
+}
+
+// adoptRecent reads the channel's messages of the last threads.window and
+// hands the tracker those of d. Oldest first, so the newest message of a
+// fingerprint wins.
+func (e *slackExporter) adoptRecent(ctx context.Context, d *destination, channelID string, now time.Time) (int, error) {
+	msgs, err := d.api.Recent(ctx, channelID, now.Add(-e.cfg.Threads.Window))
+	if err != nil {
+		return 0, err
+	}
+	tag, adopted := destinationTag(d.key), 0
+	for i := len(msgs) - 1; i >= 0; i-- {
+		m := msgs[i]
+		s, ours, err := render.ReadBack(m.Metadata, m.Blocks.BlockSet)
+		if !ours || s.Destination != tag {
+			continue
+		}
+		if err != nil {
+			e.logger.Debug("A message could not be read back", zap.String("destination", d.name), zap.String("ts", m.Timestamp), zap.Error(err))
+			continue
+		}
+		if lm := e.tracker.Adopt(d.key, channelID, m.Timestamp, tsTime(m.Timestamp), now, s.Entries, s.Folded, s.FoldedGroups); lm != nil {
+			e.remember(lm)
+			adopted++
+		}
+	}
+	return adopted, nil
+}
+
+// tsTime is when a Slack ts ("1700000000.123456") was posted.
+func tsTime(ts string) time.Time {
+	sec, frac, _ := strings.Cut(ts, ".")
+	s, _ := strconv.ParseInt(sec, 10, 64)
+	us, _ := strconv.ParseInt((frac + "000000")[:6], 10, 64)
+	return time.Unix(s, us*1000).UTC()
+}
+
+// channelIDs caches the workspace's channel ids by name, listed at most
+// once a minute: conversations.history needs an id, and routes name
+// channels.
+type channelIDs struct {
+	mu     sync.Mutex
+	byName map[string]string
+	listed time.Time
+}
+
+const channelListEvery = time.Minute
+
+// channelID is d's channel id: the channel itself when it is one, else
+// looked up by name; "" when the bot cannot see it.
+func (e *slackExporter) channelID(ctx context.Context, d *destination) (string, error) {
+	name := strings.ToLower(strings.TrimPrefix(d.channel, "#"))
+	if looksLikeChannelID(d.channel) {
+		return d.channel, nil
+	}
+	if id, ok := d.readBack.channelID.Load().(string); ok {
+		return id, nil
+	}
+	c := &e.channelIDs
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if id, ok := c.byName[name]; ok {
+		return id, nil
+	}
+	if !c.listed.IsZero() && time.Since(c.listed) < channelListEvery {
+		return "", nil
+	}
+	c.listed = time.Now()
+	ids, err := d.api.ChannelIDs(ctx)
+	if err != nil {
+		return "", err
+	}
+	c.byName = ids
+	return ids[name], nil
+}
+
+// looksLikeChannelID tells an id (C0123ABCD, G…, D…) from a name.
+func looksLikeChannelID(s string) bool {
+	if len(s) < 9 || !strings.ContainsRune("CGD", rune(s[0])) {
+		return false
+	}
+	for _, r := range s[1:] {
+		if (r < 'A' || r > 'Z') && (r < '0' || r > '9') {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,75 @@
+package slackexporter
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/exporter/exportertest"
+
+	"github.com/slackexporter/slackexporter/internal/metadata"
+	"github.com/slackexporter/slackexporter/internal/slackemu"
+)
+
+// Two gateways, no storage, one Slack: the second takes the channel over
+// and reads the live messages back instead of posting them again.
+func TestAGatewayTakingAChannelOverUpdatesTheMessagesThePreviousOnePosted(t *testing.T) {
+	for _, restore := range []bool{true, false} {
+		t.Run(fmt.Sprintf("restore_from_slack=%v", restore), func(t *testing.T) {
+			emu, srv := emulator(t, nil)
+			cfg := threadsConfig(srv, func(c *ThreadsConfig) { c.ReplyEvery = time.Hour; c.RestoreFromSlack = restore })
+			ctx := context.Background()
+			gateway := func() *slackExporter {
+				e, err := newSlackExporter(cfg, exportertest.NewNopSettings(metadata.Type))
+				require.NoError(t, err)
+				require.NoError(t, e.start(ctx, hostWith{}))
+				t.Cleanup(func() { require.NoError(t, e.shutdown(ctx)) })
+				return e
+			}
+			push := func(e *slackExporter, n int, body string) {
+				require.NoError(t, e.push(ctx, e.selectRecords(ctx, errorRecords(n, func(int) string { return body }))))
+			}
+
+			a := gateway()
+			push(a, 3, "replica lag 12s")
+			push(a, 2, "disk full on /var")
+			b := gateway() // took the channel over: a is gone or busy elsewhere
+			push(b, 4, "replica lag 31s")
+
+			msgs := messagesIn(emu, "#alerts")
+			if !restore {
+				require.Len(t, msgs, 3, "without reading back, the new gateway posts the fingerprint again")
+				return
+			}
+			require.Len(t, msgs, 2, "the repeat updated the message in Slack")
+			lag := shown(t, msgs[0])
+			assert.Contains(t, lag, "×7", "the count went on from what Slack showed (3 + 4)")
+			assert.Contains(t, lag, "replica lag 31s", "rendered from the record that arrived")
+			assert.Contains(t, shown(t, msgs[1]), "disk full on /var")
+
+			// And back: a, idle meanwhile, reads again before it delivers,
+			// so its stale ×3 never comes back.
+			for _, d := range a.destinations {
+				d.readBack.lastActive = time.Now().Add(-time.Minute)
+			}
+			push(a, 1, "replica lag 2s")
+			msgs = messagesIn(emu, "#alerts")
+			require.Len(t, msgs, 2)
+			assert.Contains(t, shown(t, msgs[0]), "×8")
+			for _, m := range msgs {
+				for i := 1; i < len(m.History); i++ {
+					require.GreaterOrEqual(t, recordsShown(t, slackVersion(m, i)), recordsShown(t, slackVersion(m, i-1)), "counts never go down")
+				}
+			}
+		})
+	}
+}
+
+// slackVersion is message m as its version i showed it.
+func slackVersion(m slackemu.Message, i int) slackemu.Message {
+	m.Blocks = m.History[i].Blocks
+	return m
+}
