@@ -1,6 +1,7 @@
 package logcopy
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -81,4 +82,54 @@ func TestEachResourceAndScopeIsCopiedOnceWithTheChosenRecords(t *testing.T) {
 
 func TestNothingAppendedIsEmpty(t *testing.T) {
 	assert.Equal(t, 0, New().Logs().ResourceLogs().Len())
+}
+
+// Records of one scope bound for different destinations go to different
+// copies of it, each tagged once; an untagged builder adds no attribute.
+func TestTaggedCopiesSplitAScopeByTagAndTagItOnce(t *testing.T) {
+	src := source()
+	tags := map[string]string{"checkout/db/1": "a", "checkout/db/2": "b", "checkout/http/1": "b", "payments/db/2": "a"}
+	tagged, plain := NewTagged("dest"), New()
+	for _, rl := range src.ResourceLogs().All() {
+		for _, sl := range rl.ScopeLogs().All() {
+			for _, lr := range sl.LogRecords().All() {
+				if tag, ok := tags[lr.Body().Str()]; ok {
+					tagged.AppendTagged(rl, sl, lr, tag)
+					plain.Append(rl, sl, lr)
+				}
+			}
+		}
+	}
+	var got []string
+	for _, rl := range tagged.Logs().ResourceLogs().All() {
+		svc, _ := rl.Resource().Attributes().Get("service.name")
+		for _, sl := range rl.ScopeLogs().All() {
+			dest, ok := sl.Scope().Attributes().Get("dest")
+			require.True(t, ok, "every copied scope carries its tag")
+			assert.Equal(t, 1, sl.Scope().Attributes().Len())
+			var bodies []string
+			for _, lr := range sl.LogRecords().All() {
+				bodies = append(bodies, lr.Body().Str())
+				assert.Equal(t, 0, lr.Attributes().Len(), "the tag is on the scope, not on each record")
+			}
+			got = append(got, svc.Str()+" "+sl.Scope().Name()+" "+dest.Str()+": "+strings.Join(bodies, ","))
+		}
+	}
+	assert.Equal(t, []string{
+		"checkout db a: checkout/db/1",
+		"checkout db b: checkout/db/2",
+		"checkout http b: checkout/http/1",
+		"payments db a: payments/db/2",
+	}, got)
+	assert.Equal(t, 2, tagged.Logs().ResourceLogs().Len(), "each resource is copied once")
+
+	for _, rl := range plain.Logs().ResourceLogs().All() {
+		for _, sl := range rl.ScopeLogs().All() {
+			assert.Equal(t, 0, sl.Scope().Attributes().Len(), "an untagged copy adds nothing")
+		}
+	}
+	assert.Equal(t, map[string]map[string][]string{
+		"checkout": {"db": {"checkout/db/1", "checkout/db/2"}, "http": {"checkout/http/1"}},
+		"payments": {"db": {"payments/db/2"}},
+	}, shape(t, plain.Logs()))
 }

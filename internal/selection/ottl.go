@@ -73,7 +73,7 @@ func newCompiler(set component.TelemetrySettings) (*compiler, error) {
 func (c *compiler) compile(texts []string) (anyOf, error) {
 	var out anyOf
 	for _, text := range texts {
-		cond := &condition{text: text, slot: -1}
+		cond := &condition{text: text}
 		if onResource, err := c.resources.ParseCondition(text); err == nil {
 			cond.onResource, cond.slot = onResource, c.slots
 			c.slots++

@@ -76,7 +76,7 @@ func New(cfg Config, set component.TelemetrySettings) (*Selector, error) {
 		s.routes = append(s.routes, route{condition: cond[0], destination: r.Destination})
 	}
 	s.resourceSlots = c.slots
-	s.needsOTTL = len(s.include)+len(s.exclude)+len(s.routes) > 0
+	s.needsOTTL = len(s.include) != 0 || len(s.exclude) != 0 || len(s.routes) != 0
 	return s, nil
 }
 

@@ -8,6 +8,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/pdata/plog"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 )
 
 type rec struct {
@@ -134,6 +136,24 @@ func TestRuntimeErrorInConditionDoesNotDropTheRecord(t *testing.T) {
 	kept, filtered := s.Select(context.Background(), logsOf(rec{service: "a", severity: plog.SeverityNumberError, body: "not a number"}))
 	assert.Equal(t, 0, filtered)
 	assert.Equal(t, 1, kept.LogRecordCount())
+}
+
+func TestARuntimeErrorIsLoggedAndOnlyThen(t *testing.T) {
+	core, logged := observer.New(zap.WarnLevel)
+	set := componenttest.NewNopTelemetrySettings()
+	set.Logger = zap.New(core)
+	s, err := New(Config{MinSeverity: plog.SeverityNumberError, Exclude: []string{`Int(body) > 3`}, DefaultDestination: "d"}, set)
+	require.NoError(t, err)
+
+	kept, _ := s.Select(context.Background(), logsOf(rec{service: "a", severity: plog.SeverityNumberError, body: "7"}))
+	assert.Equal(t, 0, kept.LogRecordCount(), "7 > 3: excluded")
+	assert.Equal(t, 0, logged.Len(), "a condition that evaluates logs nothing")
+
+	s.Select(context.Background(), logsOf(rec{service: "a", severity: plog.SeverityNumberError, body: "not a number"}))
+	require.Equal(t, 1, logged.Len())
+	entry := logged.All()[0]
+	assert.Equal(t, "failed to eval condition", entry.Message)
+	assert.Equal(t, `Int(body) > 3`, entry.ContextMap()["condition"])
 }
 
 func TestParseMinSeverity(t *testing.T) {
