@@ -8,6 +8,7 @@
 #   make soak       TestDeliveryInvariants for SOAK (default 10m) of random runs; prints runs, seeds and checks
 #   make bench      issue #5's benchmarks against the alternatives; rewrites docs/BENCHMARKS.md (~10 min)
 #   make demo       run scripts/demo.sh against bin/
+#   make image      the otelcol-slack container image (Containerfile) with podman or docker, then checks it
 #   make lint       gofmt, go vet, golangci-lint and govulncheck (offline database) on every module
 #   make mutation   gremlins on the internal packages; fails under 90% efficacy or mutator coverage;
 #                   rewrites docs/TESTING.md (~12 min; MUTATION_ROOT=1 adds the root package, an hour or more)
@@ -39,7 +40,7 @@ EXPORTER_SRCS := $(shell find . \( -path ./build -o -path ./bin -o -path ./.tool
 # Every Go module in the repository (except tools/ and the generated build/), for fmt, vet and lint.
 MODULES := . $(patsubst %/go.mod,%,$(wildcard examples/go.mod e2e/go.mod bench/go.mod bench/filterprocessor/go.mod))
 
-.PHONY: all tools generate check-generated build test reliability soak bench mutation demo fmt fmt-check vet lint \
+.PHONY: all tools generate check-generated build test reliability soak bench mutation demo image fmt fmt-check vet lint \
 	golangci-lint govulncheck clean FORCE
 
 all: build
@@ -188,6 +189,16 @@ mutation: $(GREMLINS) $(MUTATION)
 
 demo: build
 	bash scripts/demo.sh
+
+## image: the container image otelcol-slack:<dist.version> (Containerfile):
+## bin/otelcol-slack (static), the host's CA certificates, the config of
+## deploy/container/config.yaml, user 10001. Built with podman or docker,
+## whichever is found (CONTAINER_ENGINE=docker to choose; IMAGE, VERSION to
+## rename). scripts/verify-image.sh then exports the filesystem of a created,
+## never started, container and runs the binary from it (--version, validate).
+## Not part of make test, nor of CI.
+image: $(BIN)/otelcol-slack
+	bash scripts/image.sh
 
 fmt:
 	gofmt -w $(MODULES:%=%/)
