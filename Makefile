@@ -201,9 +201,11 @@ demo: build
 ## deploy/container/config.yaml, user 10001. Built with podman or docker,
 ## whichever is found (CONTAINER_ENGINE=docker to choose; IMAGE, VERSION to
 ## rename). scripts/verify-image.sh then exports the filesystem of a created,
-## never started, container and runs the binary from it (--version, validate).
-## Not part of make test, nor of CI.
-image: $(BIN)/otelcol-slack
+## never started, container, checks its files, user, entrypoint and command,
+## and runs the binary in it (chroot, as user 10001): --version, validate, and
+## a start against bin/slackemu that delivers one record. Not part of make
+## test, nor of CI.
+image: $(BIN)/otelcol-slack $(BIN)/slackemu
 	bash scripts/image.sh
 
 fmt:

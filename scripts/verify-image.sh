@@ -4,7 +4,8 @@
 # export its filesystem, and check the files, the image's user, entrypoint and
 # command, then run the binary from that filesystem (inside it with chroot, as
 # the image's user, where chroot is allowed) with --version and with validate
-# on the image's own config.
+# on the image's own config; then start it there against bin/slackemu on
+# loopback (the host's network, not a container's) and deliver one record.
 #
 #   scripts/verify-image.sh ENGINE IMAGE VERSION
 #   scripts/verify-image.sh podman otelcol-slack:0.1.0 0.1.0
@@ -82,4 +83,74 @@ ok "--version ($how): $out"
 out=$(run /otelcol-slack validate "--config=$config" 2>&1) || fail "validate: $out"
 case $out in *"$token"*) fail "validate printed the token" ;; esac
 ok "validate --config=$config ($how)${out:+: $out}"
+
+# Start it from the image's filesystem, as the image's user, with the image's
+# config (ports moved to free loopback ones, Slack's API to the local
+# emulator), and deliver one record: the user can write the queue's directory,
+# the health check answers, and a record reaches Slack. This needs chroot (the
+# image's own paths) and bin/slackemu; without them it is skipped.
+slackemu=${SLACKEMU_BIN:-bin/slackemu}
+if [ "$how" != "chroot into the image's filesystem as $want_user" ] || [ ! -x "$slackemu" ] || ! command -v curl >/dev/null; then
+  echo "verify-image: skipped starting the collector: needs chroot, curl and $slackemu"
+  echo "verify-image: $image is good"
+  exit 0
+fi
+free_port() {
+  local p
+  while :; do
+    p=$((20000 + RANDOM % 40000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
+  done
+}
+emu_addr="$root.emu-addr"
+"$slackemu" -addr 127.0.0.1:0 -addr-file "$emu_addr" >"$root.emu-log" 2>&1 &
+emu_pid=$!
+col_pid=""
+stop_all() {
+  if [ -n "$col_pid" ]; then kill -TERM "$col_pid" 2>/dev/null || true; wait "$col_pid" 2>/dev/null || true; fi
+  kill "$emu_pid" 2>/dev/null || true
+  wait "$emu_pid" 2>/dev/null || true
+  rm -f "$emu_addr" "$root.emu-log" "$root.col-log"
+  cleanup
+}
+trap stop_all EXIT
+for _ in $(seq 50); do [ -s "$emu_addr" ] && break; sleep 0.1; done
+[ -s "$emu_addr" ] || fail "slackemu did not start: $(cat "$root.emu-log")"
+emu=http://$(cat "$emu_addr")
+health=$(free_port) grpc=$(free_port) http=$(free_port)
+env -i SLACK_BOT_TOKEN=xoxb-emulator-token "SLACK_API_URL=$emu/api/" \
+  "$chroot_bin" --userspec="$want_user" "$root" /otelcol-slack --config=/etc/otelcol-slack/config.yaml \
+  "--set=extensions::health_check::endpoint=127.0.0.1:$health" \
+  "--set=receivers::otlp::protocols::grpc::endpoint=127.0.0.1:$grpc" \
+  "--set=receivers::otlp::protocols::http::endpoint=127.0.0.1:$http" \
+  "--set=service::telemetry::metrics::level=none" >"$root.col-log" 2>&1 &
+col_pid=$!
+code=""
+for _ in $(seq 100); do
+  code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$health/" || true)
+  [ "$code" = 200 ] && break
+  kill -0 "$col_pid" 2>/dev/null || fail "the collector exited: $(tail -n 20 "$root.col-log")"
+  sleep 0.1
+done
+[ "$code" = 200 ] || fail "health_check answered '$code' after 10s: $(tail -n 20 "$root.col-log")"
+ok "started in the image's filesystem as $want_user; health_check answers 200"
+body="verify-image: a record through $image"
+record='{"resourceLogs":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"verify-image"}}]},"scopeLogs":[{"logRecords":[{"severityNumber":17,"severityText":"ERROR","body":{"stringValue":"'"$body"'"}}]}]}]}'
+code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' -d "$record" "http://127.0.0.1:$http/v1/logs")
+[ "$code" = 200 ] || fail "OTLP/HTTP answered $code"
+shown=""
+for _ in $(seq 100); do
+  shown=$(curl -s "$emu/_emu/messages?format=text" || true)
+  case $shown in *"$body"*) break ;; esac
+  sleep 0.1
+done
+case $shown in *"$body"*) ;; *) fail "the record did not reach the emulator: $(tail -n 20 "$root.col-log")" ;; esac
+[ -n "$(find "$root/var/lib/otelcol-slack/queue" -user 10001 -name 'exporter_slack__logs')" ] ||
+  fail "no queue file of user 10001 in /var/lib/otelcol-slack/queue"
+ok "one ERROR record delivered to the emulator; queue file /var/lib/otelcol-slack/queue/exporter_slack__logs written by $want_user"
+kill -TERM "$col_pid"
+wait "$col_pid" || fail "the collector exited with $? after SIGTERM: $(tail -n 20 "$root.col-log")"
+col_pid=""
+if grep -q xoxb-emulator-token "$root.col-log"; then fail "the token is in the collector's log"; fi
+ok "stopped on SIGTERM, exit 0; the token is not in its log"
 echo "verify-image: $image is good"
