@@ -218,10 +218,11 @@ fmt-check:
 vet:
 	@for m in $(MODULES); do echo "go -C $$m vet ./..."; $(GO) -C $$m vet ./...; done
 
-## golangci-lint: the linters in .golangci.yml, module by module.
+## golangci-lint: the linters in .golangci.yml, module by module; waits for
+## another golangci-lint run on this machine instead of failing.
 golangci-lint: $(GOLANGCI_LINT)
 	@rc=0; for m in $(MODULES); do echo "golangci-lint run ($$m)"; \
-		(cd $$m && $(GOLANGCI_LINT) run --config $(CURDIR)/.golangci.yml ./...) || rc=1; done; exit $$rc
+		(cd $$m && $(GOLANGCI_LINT) run --allow-serial-runners --config $(CURDIR)/.golangci.yml ./...) || rc=1; done; exit $$rc
 
 ## govulncheck: known vulnerabilities reachable from the code, module by module,
 ## against a local copy of the Go vulnerability database: the golang.org/x/vulndb
