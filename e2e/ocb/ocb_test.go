@@ -113,6 +113,9 @@ func TestReadmeManifestBuildsACollector(t *testing.T) {
 	root := harness.RepoRoot(t)
 	manifest := readmeManifest(t, root)
 	version := manifestVersion(t, manifest)
+	if regexp.MustCompile(`(?m)^\s*replaces?:`).MatchString(manifest) {
+		t.Fatalf("the README's manifest has a replaces: section; a user's build has nothing to replace with:\n%s", manifest)
+	}
 	builder := ocbBinary(t, root)
 
 	tmp := t.TempDir()
