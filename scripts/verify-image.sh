@@ -17,7 +17,7 @@ chmod 0755 "$root" # the image's / as its user sees it
 cid=""
 cleanup() {
   if [ -n "$cid" ]; then "$engine" rm "$cid" >/dev/null 2>&1 || true; fi
-  rm -rf "$root"
+  rm -rf "$root" "$root.tar"
 }
 trap cleanup EXIT
 
