@@ -155,6 +155,20 @@ func olderThanSources(bin, root string) error {
 	return nil
 }
 
+// RepoRoot is the repository's root: the nearest directory at or above the
+// working directory that holds builder-config.yaml.
+func RepoRoot(t testing.TB) string {
+	t.Helper()
+	p, err := filepath.Abs(findUp("builder-config.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("the repository root (with builder-config.yaml) is not at or above the working directory: %v", err)
+	}
+	return filepath.Dir(p)
+}
+
 // findUp returns rel under the nearest of the working directory and its
 // parents (at most 6 levels) where it exists, else rel under the parent of
 // the working directory (where it would be for package e2e).
@@ -598,13 +612,21 @@ type Collector struct {
 // of its log is printed.
 func StartCollector(t testing.TB, config string, env ...string) *Collector {
 	t.Helper()
+	return StartCollectorBinary(t, collectorBinary(t), config, env...)
+}
+
+// StartCollectorBinary is StartCollector for another collector binary than
+// bin/otelcol-slack (one a test built itself, e.g. with ocb from the
+// README's manifest). bin must hold the otlp receiver and the slack exporter.
+func StartCollectorBinary(t testing.TB, bin, config string, env ...string) *Collector {
+	t.Helper()
 	dir := t.TempDir()
 	c := &Collector{
 		OTLPHTTP:   fmt.Sprintf("127.0.0.1:%d", FreePort(t)),
 		OTLPGRPC:   fmt.Sprintf("127.0.0.1:%d", FreePort(t)),
 		StorageDir: filepath.Join(dir, "storage"),
 		ConfigPath: filepath.Join(dir, "config.yaml"),
-		bin:        collectorBinary(t),
+		bin:        bin,
 		out:        &output{},
 	}
 	metricsPort := FreePort(t)
