@@ -237,9 +237,11 @@ type timedCall struct {
 }
 
 // pacingSlack is how much closer together than the limiter let them go two
-// calls may leave: scheduling between the limiter and the HTTP client on a
-// shared machine.
-const pacingSlack = 25 * time.Millisecond
+// calls may leave: scheduling and JSON encoding between the limiter and the
+// HTTP client on a shared machine (40 ms seen with two mutation-test
+// workers beside the tests). The bugs this check is for send calls
+// together, not 50 ms early.
+const pacingSlack = 50 * time.Millisecond
 
 // checkPacing is promise 4: posts to a destination never exceed burst plus
 // per_second × elapsed time; after a 429 nothing goes out before its
