@@ -56,6 +56,14 @@ func TestMetadataStandsForTheRecordsAMessageShowsOrFolds(t *testing.T) {
 	requireMetadataStandsFor(t, live, entries[0].Count+entries[1].Count+entries[2].Count+7, 7, 2)
 }
 
+func TestMetadataNamesTheDestinationWhenTheLayoutHasOne(t *testing.T) {
+	e := entry("svc", "boom", 1)
+	tagged := (&Layout{Destination: "0a1b2c"}).Live([]*group.Entry{e}, 0, 0)
+	assert.Equal(t, "0a1b2c", tagged.Metadata.EventPayload["destination"])
+	plain := (&Layout{}).Live([]*group.Entry{e}, 0, 0)
+	assert.NotContains(t, plain.Metadata.EventPayload, "destination")
+}
+
 func TestMetadataHoldsNoRecordText(t *testing.T) {
 	e := entry("checkout", "card 4242 declined for alice@example.com", 2)
 	e.Fingerprint = strings.Repeat("ab", 16)

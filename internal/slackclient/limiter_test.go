@@ -269,3 +269,12 @@ func TestReadyWaitsForASlotWithoutTakingIt(t *testing.T) {
 	var wait *WaitTooLongError
 	require.ErrorAs(t, l.Ready(ctx, 0), &wait, "refused at once when the slot comes after the deadline")
 }
+
+func TestReadyIsAtOnceWhileTheBurstHasSlots(t *testing.T) {
+	l := NewLimiter(1, 3)
+	require.NoError(t, l.Wait(context.Background(), 0, 0))
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	require.NoError(t, l.Ready(ctx, 0), "two slots of the burst are left: nothing to wait for")
+	assert.Equal(t, 2, l.Available())
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/slack-go/slack"
@@ -85,7 +86,7 @@ func TestHistoryPages(t *testing.T) {
 		if pages > 5 {
 			t.Fatal("paging does not end")
 		}
-		h, err := api.GetConversationHistory(&slack.GetConversationHistoryParameters{ChannelID: ch, Limit: 2, Cursor: cursor})
+		h, err := api.GetConversationHistory(&slack.GetConversationHistoryParameters{ChannelID: ch, Limit: 1, Cursor: cursor})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -110,6 +111,7 @@ func TestHistoryPages(t *testing.T) {
 func TestMetadataMustBeFlat(t *testing.T) {
 	emu, base := newEmu(t, Options{})
 	for _, bad := range []string{
+		`{"event_type":"` + strings.Repeat("x", 256) + `","event_payload":{}}`,
 		`{"event_payload":{"records":1}}`,
 		`{"event_type":"x"}`,
 		`{"event_type":"x","event_payload":{"nested":{"a":1}}}`,
@@ -127,6 +129,11 @@ func TestMetadataMustBeFlat(t *testing.T) {
 	}
 	if n := len(emu.Messages()); n != 0 {
 		t.Errorf("%d messages stored, want none", n)
+	}
+	a := postForm(t, base, "chat.postMessage", url.Values{"token": {DefaultToken}, "channel": {"#alerts"}, "text": {"x"},
+		"metadata": {`{"event_type":"` + strings.Repeat("x", 255) + `","event_payload":{}}`}})
+	if !strings.Contains(a.body, `"ok":true`) {
+		t.Errorf("an event_type of 255 characters: %s", a.body)
 	}
 }
 
@@ -153,12 +160,13 @@ func TestHistorySinceOldestAndTheChannelList(t *testing.T) {
 		t.Fatal(err)
 	}
 	var names []string
-	cursor := ""
+	cursor, pages := "", 0
 	for range 5 {
 		chans, next, err := api.GetConversations(&slack.GetConversationsParameters{Limit: 1, Cursor: cursor})
 		if err != nil {
 			t.Fatal(err)
 		}
+		pages++
 		for _, c := range chans {
 			names = append(names, c.Name+"="+c.ID)
 		}
@@ -167,7 +175,37 @@ func TestHistorySinceOldestAndTheChannelList(t *testing.T) {
 		}
 	}
 	want := map[string]bool{"alerts=" + channelID("#alerts"): true, "ops=" + channelID("#ops"): true}
-	if len(names) != 2 || !want[names[0]] || !want[names[1]] {
-		t.Errorf("listed %v, want alerts and ops with their ids, one page each", names)
+	if len(names) != 2 || pages != 2 || !want[names[0]] || !want[names[1]] {
+		t.Errorf("listed %v in %d pages, want alerts and ops with their ids, one page each", names, pages)
+	}
+	if chans, next, err := api.GetConversations(&slack.GetConversationsParameters{Limit: 2}); err != nil || len(chans) != 2 || next != "" {
+		t.Errorf("a page that holds every channel: %d channels, next cursor %q, %v", len(chans), next, err)
+	}
+}
+
+func TestPagingParametersAreChecked(t *testing.T) {
+	_, base := newEmu(t, Options{})
+	a := postForm(t, base, "chat.postMessage", url.Values{"token": {DefaultToken}, "channel": {"#alerts"}, "text": {"x"}})
+	if !strings.Contains(a.body, `"ok":true`) {
+		t.Fatal(a.body)
+	}
+	id := channelID("#alerts")
+	for _, tc := range []struct {
+		method, param, value, want string
+	}{
+		{"conversations.history", "limit", "0", "invalid_limit"},
+		{"conversations.history", "limit", "x", "invalid_limit"},
+		{"conversations.history", "cursor", "-1", "invalid_cursor"},
+		{"conversations.history", "cursor", "0", `"ok":true`},
+		{"conversations.history", "limit", "1", `"ok":true`},
+		{"conversations.list", "limit", "0", "invalid_limit"},
+		{"conversations.list", "cursor", "-1", "invalid_cursor"},
+		{"conversations.list", "cursor", "0", `"ok":true`},
+		{"conversations.list", "limit", "1", `"ok":true`},
+	} {
+		a := postForm(t, base, tc.method, url.Values{"token": {DefaultToken}, "channel": {id}, tc.param: {tc.value}})
+		if !strings.Contains(a.body, tc.want) {
+			t.Errorf("%s %s=%s: %s, want %s", tc.method, tc.param, tc.value, a.body, tc.want)
+		}
 	}
 }
