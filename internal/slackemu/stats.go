@@ -18,7 +18,8 @@ type Call struct {
 	// "" when accepted.
 	Error      string `json:"error,omitempty"`
 	RetryAfter int    `json:"retry_after,omitempty"`
-	// Injected says a fault answered the call, not Slack's rules.
+	// Injected says a fault answered the call, or the state the test put
+	// its channel in (SetChannel), not Slack's rules.
 	Injected bool `json:"injected,omitempty"`
 	// RequestID is the client's X-Request-Id header, so a test can join
 	// the client's own timings to the call.

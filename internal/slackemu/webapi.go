@@ -60,6 +60,10 @@ func (s *Server) admit(c *call, method string) (json.RawMessage, reply, bool) {
 	if c.channelID == "" {
 		return nil, c.errorReply("channel_not_found"), false
 	}
+	if code := s.channelRefusal(c); code != "" {
+		c.injected = true
+		return nil, c.errorReply(code), false
+	}
 	s.mu.Lock()
 	allowed := s.allowLocked(method+" "+c.dest, time.Now())
 	s.mu.Unlock()
