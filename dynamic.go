@@ -9,6 +9,7 @@ package slackexporter // import "github.com/slackexporter/slackexporter"
 // records to the default channel instead of dropping them.
 
 import (
+	"cmp"
 	"container/list"
 	"context"
 	"errors"
@@ -54,11 +55,13 @@ const (
 // only they are rerouted when Slack refuses the channel:
 //
 //	dynamic:<channel>[ <mention>]   a channel a route's template named
-//	rerouted:<code>:<channel>       the default channel, for the records of
-//	                                <channel>, which Slack refused with <code>
+//	rerouted:<channel>              the default channel, for the records of
+//	                                <channel>, which Slack refused
 //
 // <channel> is a name without its "#" or an id (dynchannel.Name), so it
-// holds no space or colon.
+// holds no space. One rerouted destination per channel, whatever Slack
+// answered, keeps one live message per fingerprint in the default channel
+// for it even if the answer changes (not_in_channel, later is_archived).
 const (
 	dynamicPrefix  = "dynamic:"
 	reroutedPrefix = "rerouted:"
@@ -68,8 +71,8 @@ func dynamicKey(channel, mention string) string {
 	return withMention(dynamicPrefix+channel, mention)
 }
 
-func reroutedKey(channel, code string) string {
-	return reroutedPrefix + code + ":" + channel
+func reroutedKey(channel string) string {
+	return reroutedPrefix + channel
 }
 
 // rerouteCodes are Slack's answers that mean "not this channel" rather than
@@ -161,16 +164,21 @@ func (e *slackExporter) dynamicDestination(key string, limiter func(channel stri
 				return e.api.Post(ctx, target, "", text, blocks)
 			}}
 	}
-	if rest, ok := strings.CutPrefix(key, reroutedPrefix); ok {
-		code, channel, _ := strings.Cut(rest, ":")
-		if c, valid := dynchannel.Name(channel); !valid || c != channel || !rerouteCodes[code] {
+	if channel, ok := strings.CutPrefix(key, reroutedPrefix); ok {
+		if c, valid := dynchannel.Name(channel); !valid || c != channel {
 			return nil
 		}
 		def := e.cfg.Channel
 		layout := e.layout(e.cfg.Mention)
-		layout.Note = "↪ meant for " + dynchannel.Display(channel) + ": " + code
+		// Slack's answer, as remembered when the destination is made (a
+		// quiet mark after a restart may make it without one).
+		code := e.failed.code(channel, e.now())
+		layout.Note = "↪ meant for " + dynchannel.Display(channel)
+		if code != "" {
+			layout.Note += ": " + code
+		}
 		return &destination{key: key, name: "#" + strings.TrimPrefix(def, "#") + " (for " + dynchannel.Display(channel) + ")",
-			channel: channel, reroutedCode: code, api: e.api,
+			channel: channel, rerouted: true, reroutedCode: cmp.Or(code, "unknown"), api: e.api,
 			limiter: limiter(strings.TrimPrefix(def, "#")), layout: layout, outbox: newOutbox(),
 			post: func(ctx context.Context, text string, blocks []slack.Block) (slackclient.Ref, error) {
 				return e.api.Post(ctx, def, "", text, blocks)
@@ -189,7 +197,7 @@ func (e *slackExporter) reroute(ctx context.Context, d *destination, code string
 			zap.String("destination", d.name), zap.String("slack_error", code), zap.String("default_channel", e.cfg.Channel),
 			zap.Duration("for", failedChannelMemory))
 	}
-	rd := e.dests.acquire(reroutedKey(d.channel, code))
+	rd := e.dests.acquire(reroutedKey(d.channel))
 	defer e.dests.release(rd)
 	for _, s := range shares {
 		// Retired from d's live messages already; nothing of rd's
@@ -206,7 +214,7 @@ func (e *slackExporter) reroute(ctx context.Context, d *destination, code string
 // rerouted counts records Slack showed in the default channel for a
 // templated channel it refused.
 func (e *slackExporter) rerouted(ctx context.Context, d *destination, records int) {
-	if d.reroutedCode != "" && records > 0 {
+	if d.rerouted && records > 0 {
 		e.telemetry.ExporterSlackRecordsRerouted.Add(ctx, int64(records), metric.WithAttributes(attribute.String("error", d.reroutedCode)))
 	}
 }

@@ -414,3 +414,27 @@ func TestFailedChannelsAreRememberedForAWhileWithBoundedMemory(t *testing.T) {
 	assert.Equal(t, 3, f.len())
 	assert.True(t, f.add("99", "channel_not_found", t0.Add(failedChannelMemory)), "expired: news again")
 }
+
+func TestARefusedChannelKeepsOneLiveMessageInTheDefaultWhateverSlackAnswers(t *testing.T) {
+	emu, srv := emulator(t, nil)
+	require.NoError(t, emu.SetChannel("#pay-alerts", slackemu.ChannelNotMember))
+	o := observe(t)
+	e := started(t, teamConfig(srv, true), o.set)
+	now := time.Now()
+	e.now = func() time.Time { return now }
+	send(t, e, teamLogs("pay", "db down"))
+	require.NoError(t, emu.SetChannel("#pay-alerts", slackemu.ChannelArchived))
+	now = now.Add(failedChannelMemory + time.Second)
+	send(t, e, teamLogs("pay", "db down", "db down"))
+
+	assert.Equal(t, 2, emu.Stats().Destinations["#pay-alerts"].Requests, "asked again once the memory passed")
+	var msgs []slackemu.Message
+	for _, m := range messagesIn(emu, "#alerts") {
+		if m.ThreadTS == "" {
+			msgs = append(msgs, m)
+		}
+	}
+	require.Len(t, msgs, 1, "the repeats updated the message the first refusal started")
+	assert.Equal(t, 3, recordsShown(t, msgs[0]))
+	assert.Contains(t, shown(t, msgs[0]), "meant for #pay-alerts: not_in_channel")
+}

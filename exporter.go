@@ -97,8 +97,9 @@ type destination struct {
 	// dynamic: a templated channel, whose records go to the default
 	// channel when Slack refuses it (see reroute).
 	dynamic bool
-	// reroutedCode, when set, makes this the default channel for the
-	// records of channel, which Slack refused with this code.
+	// rerouted makes this the default channel for the records of channel,
+	// which Slack refused (with reroutedCode, as far as is known).
+	rerouted     bool
 	reroutedCode string
 	refs         int // pushes holding it (registry)
 }
@@ -487,7 +488,7 @@ func (e *slackExporter) batchFor(key string, byKey map[string]*batch, unknown ma
 	if d.dynamic {
 		if code := e.failed.code(d.channel, now); code != "" {
 			e.dests.release(d)
-			d = e.dests.acquire(reroutedKey(d.channel, code))
+			d = e.dests.acquire(reroutedKey(d.channel))
 		}
 	}
 	b, ok := byKey[d.key]
