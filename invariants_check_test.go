@@ -45,11 +45,15 @@ type shownEntry struct {
 type shownMessage struct {
 	entries []shownEntry
 	folded  int
+	// meantFor is the templated channel a rerouted message's records were
+	// meant for ("#gone-inv"), from its note.
+	meantFor string
 }
 
 var (
 	entryTitle = regexp.MustCompile(`^\*(FATAL|ERROR|WARN|INFO|DEBUG|TRACE|UNSPECIFIED)\* · `)
 	markerText = regexp.MustCompile(`fp-[g-z]+`)
+	meantFor   = regexp.MustCompile(`^↪ meant for (#[a-z0-9_-]+|[CGD][A-Z0-9]+)(?:: [a-z_]+)?$`)
 )
 
 // markerOf is the fingerprint's marker in a body or an entry's text.
@@ -87,6 +91,12 @@ func parseShown(raw json.RawMessage) (shownMessage, error) {
 				return out, fmt.Errorf("an entry without its marker: %.200q", b.Text.Text)
 			}
 			out.entries = append(out.entries, e)
+		case b.Type == "context" && len(b.Elements) > 0 && strings.HasPrefix(b.Elements[0].Text, "↪ "):
+			c := meantFor.FindStringSubmatch(b.Elements[0].Text)
+			if c == nil {
+				return out, fmt.Errorf("a note that does not say where its records were meant to go: %q", b.Elements[0].Text)
+			}
+			out.meantFor = c[1]
 		case b.Type == "context" && len(b.Elements) > 0 && strings.HasPrefix(b.Elements[0].Text, "➕ "):
 			c := foldMark.FindStringSubmatch(b.Elements[0].Text)
 			if c == nil {
@@ -108,10 +118,13 @@ func (s shownMessage) records() int {
 
 // checkAccounting is promise 1: every accepted record is shown in Slack's
 // final state exactly once (entry counts and fold lines, top-level messages
-// only), or counted in records_dropped. Nothing else.
+// only), or counted in records_dropped. Nothing else. The records of a
+// templated channel may be shown in the default channel instead, in
+// messages that say they were meant for it: they count for it, and in
+// records_rerouted.
 func (w *world) checkAccounting(msgs []slackemu.Message) {
-	shown := map[string]int{}
-	total := 0
+	shown := map[string]int{} // by the channel they were meant for
+	total, rerouted := 0, 0
 	for _, m := range msgs {
 		if m.ThreadTS != "" {
 			continue // a sample reply shows records already counted
@@ -121,7 +134,15 @@ func (w *world) checkAccounting(msgs []slackemu.Message) {
 			w.fail("check 1: message %s in %s: %v", m.TS, m.Channel, err)
 			continue
 		}
-		shown[m.Channel] += s.records()
+		ch := m.Channel
+		if s.meantFor != "" {
+			if m.Channel != w.dests[""].slack {
+				w.fail("check 1: message %s in %s says its records were meant for %s: only the default channel takes them", m.TS, m.Channel, s.meantFor)
+			}
+			ch = s.meantFor
+			rerouted += s.records()
+		}
+		shown[ch] += s.records()
 		total += s.records()
 	}
 	byChannel := map[string]int{}
@@ -130,7 +151,13 @@ func (w *world) checkAccounting(msgs []slackemu.Message) {
 	for _, d := range w.dests {
 		byChannel[d.slack] += d.accepted
 		accepted += d.accepted
-		permanent[d.slack] = permanent[d.slack] || w.permanent[d.slack]
+		// Rerouted records are dropped if the default channel refuses
+		// them for good.
+		permanent[d.slack] = permanent[d.slack] || w.permanent[d.slack] || (d.dynamic && w.permanent[w.dests[""].slack])
+	}
+	w.checks++
+	if n := w.counter("otelcol_exporter_slack_records_rerouted"); n != rerouted {
+		w.fail("check 1: records_rerouted says %d, the default channel shows %d records meant for another", n, rerouted)
 	}
 	for ch, n := range byChannel {
 		w.checks++
