@@ -191,13 +191,18 @@ func (e *slackExporter) dynamicDestination(key string, limiter func(channel stri
 // templated channel, with a line saying where they were meant to go, and
 // remembers the refusal so that the channel's next records go there
 // directly for a while.
-func (e *slackExporter) reroute(ctx context.Context, d *destination, code string, shares []*share) {
+func (e *slackExporter) reroute(ctx context.Context, d *destination, err error, shares []*share) {
+	code := rerouteCode(err)
 	if e.failed.add(d.channel, code, e.now()) {
 		e.logger.Warn("Slack refused a templated channel; its records go to the default channel, marked with where they were meant to go",
 			zap.String("destination", d.name), zap.String("slack_error", code), zap.String("default_channel", e.cfg.Channel),
 			zap.Duration("for", failedChannelMemory))
 	}
 	rd := e.dests.acquire(reroutedKey(d.channel))
+	if rd == nil { // cannot be: d's channel passed the same checks
+		e.refuse(ctx, d, err, shares)
+		return
+	}
 	defer e.dests.release(rd)
 	for _, s := range shares {
 		// Retired from d's live messages already; nothing of rd's

@@ -111,10 +111,10 @@ func newSlackExporter(cfg *Config, set exporter.Settings) (*slackExporter, error
 	}
 	e := &slackExporter{
 		cfg: cfg, id: set.ID, settings: set.TelemetrySettings, logger: set.Logger, defaultKey: defaultDestinationKey(cfg), now: time.Now,
-		groupOptions:      group.Options{Mask: cfg.Grouping.Mask, By: cfg.Grouping.By, Hidden: selection.DestinationAttribute},
-		templatedMentions: map[string]bool{}, warned: dynchannel.NewOnce(maxWarnedChannels),
-		failed: newFailedChannels(maxFailedChannels), maxDynamic: maxDynamicDestinations,
+		groupOptions: group.Options{Mask: cfg.Grouping.Mask, By: cfg.Grouping.By, Hidden: selection.DestinationAttribute},
 	}
+	e.templatedMentions, e.maxDynamic = map[string]bool{}, maxDynamicDestinations
+	e.warned, e.failed = dynchannel.NewOnce(maxWarnedChannels), newFailedChannels(maxFailedChannels)
 	sel := selection.Config{
 		MinSeverity:        minSeverity,
 		Include:            cfg.Filter.Include,
@@ -485,10 +485,10 @@ func (e *slackExporter) batchFor(key string, byKey map[string]*batch, unknown ma
 		unknown[key] = 0 // counted per record by the caller
 		d = e.dests.acquire(e.defaultKey)
 	}
-	if d.dynamic {
-		if code := e.failed.code(d.channel, now); code != "" {
+	if d.dynamic && e.failed.code(d.channel, now) != "" {
+		if rd := e.dests.acquire(reroutedKey(d.channel)); rd != nil {
 			e.dests.release(d)
-			d = e.dests.acquire(reroutedKey(d.channel))
+			d = rd
 		}
 	}
 	b, ok := byKey[d.key]
