@@ -12,8 +12,10 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/exporter"
+	"go.opentelemetry.io/collector/exporter/exportertest"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
@@ -21,6 +23,8 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/slackexporter/slackexporter/internal/memstorage"
+	"github.com/slackexporter/slackexporter/internal/metadata"
 	"github.com/slackexporter/slackexporter/internal/metadatatest"
 	"github.com/slackexporter/slackexporter/internal/selection"
 	"github.com/slackexporter/slackexporter/internal/slackclient"
@@ -437,4 +441,32 @@ func TestARefusedChannelKeepsOneLiveMessageInTheDefaultWhateverSlackAnswers(t *t
 	require.Len(t, msgs, 1, "the repeats updated the message the first refusal started")
 	assert.Equal(t, 3, recordsShown(t, msgs[0]))
 	assert.Contains(t, shown(t, msgs[0]), "meant for #pay-alerts: not_in_channel")
+}
+
+func TestLiveMessagesOfTemplatedAndReroutedChannelsSurviveARestart(t *testing.T) {
+	emu, srv := emulator(t, nil)
+	require.NoError(t, emu.SetChannel("#gone-alerts", slackemu.ChannelMissing))
+	storageID := component.MustNewID("file_storage")
+	host := hostWith{storageID: memstorage.New()}
+	cfg := teamConfig(srv, true)
+	cfg.Threads.Storage = &storageID
+	ctx := context.Background()
+	run := func() {
+		e, err := newSlackExporter(cfg, exportertest.NewNopSettings(metadata.Type))
+		require.NoError(t, err)
+		require.NoError(t, e.start(ctx, host))
+		ld := teamLogs("pay", "replica lag")
+		teamLogs("gone", "disk full").ResourceLogs().MoveAndAppendTo(ld.ResourceLogs())
+		require.NoError(t, e.push(ctx, e.selectRecords(ctx, ld)))
+		require.NoError(t, e.shutdown(ctx))
+	}
+	run()
+	run() // a new collector process, same storage
+	pay := messagesIn(emu, "#pay-alerts")
+	require.Len(t, pay, 1, "the repeat updated the templated channel's message")
+	assert.Equal(t, 2, recordsShown(t, pay[0]))
+	alerts := messagesIn(emu, "#alerts")
+	require.Len(t, alerts, 1, "the rerouted repeat updated its message in the default channel")
+	assert.Equal(t, 2, recordsShown(t, alerts[0]))
+	assert.Contains(t, shown(t, alerts[0]), "meant for #gone-alerts")
 }
