@@ -172,7 +172,7 @@ func readsOnlyResource(n parse.Node) bool {
 		}
 		return true
 	case *parse.FieldNode:
-		return len(n.Ident) > 0 && n.Ident[0] == "Resource"
+		return n.Ident[0] == "Resource" // the parser never makes a field without a name
 	case *parse.VariableNode:
 		// $ is the data; $x a variable, whose value was checked where
 		// it was set.

@@ -24,6 +24,10 @@ func TestNameAcceptsSlackNamesAndIdsOnly(t *testing.T) {
 		"G0123ABCD":                   "G0123ABCD",
 		"D0123ABCDEF":                 "D0123ABCDEF",
 		"C" + strings.Repeat("A", 20): "C" + strings.Repeat("A", 20),
+		// Each end of each range.
+		"az09-_":     "az09-_",
+		"CAZ09AZ09":  "CAZ09AZ09",
+		"G09AZ09AZ0": "G09AZ09AZ0",
 	}
 	for in, want := range valid {
 		got, ok := Name(in)
@@ -40,6 +44,8 @@ func TestNameAcceptsSlackNamesAndIdsOnly(t *testing.T) {
 		"U0123ABCD", "W0123ABCD", "S0123ABCD", "T0123ABCD", // users, groups, teams are not channels
 		"C0123abcd", // mixed case: neither
 		"alerts\x00", "al\u00a0erts",
+		// Each character just outside each range.
+		"a`", "a{", "a/", "a:", "C@AAAAAAA", "C[AAAAAAA", "C/AAAAAAA", "C:AAAAAAA",
 	}
 	for _, in := range invalid {
 		_, ok := Name(in)
