@@ -170,15 +170,17 @@ func (e *slackExporter) dynamicDestination(key string, limiter func(channel stri
 		}
 		def := e.cfg.Channel
 		layout := e.layout(e.cfg.Mention)
-		// Slack's answer, as remembered when the destination is made (a
-		// quiet mark after a restart may make it without one).
-		code := e.failed.code(channel, e.now())
+		// Slack's answer, as remembered when the destination is made. A
+		// quiet mark after a restart makes it without one: that one is
+		// used once and not kept, so that the next reroute, which knows the
+		// answer, makes the one that is kept.
+		code := e.failed.last(channel)
 		layout.Note = "↪ meant for " + dynchannel.Display(channel)
 		if code != "" {
 			layout.Note += ": " + code
 		}
 		return &destination{key: key, name: "#" + strings.TrimPrefix(def, "#") + " (for " + dynchannel.Display(channel) + ")",
-			channel: channel, rerouted: true, reroutedCode: cmp.Or(code, "unknown"), api: e.api,
+			channel: channel, rerouted: true, reroutedCode: cmp.Or(code, "unknown"), provisional: code == "", api: e.api,
 			limiter: limiter(strings.TrimPrefix(def, "#")), layout: layout, outbox: newOutbox(),
 			post: func(ctx context.Context, text string, blocks []slack.Block) (slackclient.Ref, error) {
 				return e.api.Post(ctx, def, "", text, blocks)
@@ -271,15 +273,20 @@ func (f *failedChannels) add(channel, code string, now time.Time) bool {
 func (f *failedChannels) code(channel string, now time.Time) string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	v, ok := f.m[channel]
-	if !ok {
-		return ""
+	if v, ok := f.m[channel]; ok && now.Before(v.until) {
+		return v.code
 	}
-	if !now.Before(v.until) {
-		delete(f.m, channel)
-		return ""
-	}
-	return v.code
+	return ""
+}
+
+// last is Slack's last refusal of channel, even if it is no longer acted
+// on, or "" (never refused since start, or forgotten to make room): what a
+// rerouted message says. Entries stay until room is needed, so a caller
+// that has just seen code or add say so finds it here.
+func (f *failedChannels) last(channel string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.m[channel].code
 }
 
 func (f *failedChannels) len() int {
@@ -342,8 +349,8 @@ func (r *registry) acquire(key string) *destination {
 		return d
 	}
 	d := r.make(key, r.limiterLocked)
-	if d == nil {
-		return nil
+	if d == nil || d.provisional {
+		return d
 	}
 	d.refs = 1
 	r.byKey[key] = r.lru.PushFront(d)
@@ -353,7 +360,7 @@ func (r *registry) acquire(key string) *destination {
 
 // release ends a use of d that acquire began.
 func (r *registry) release(d *destination) {
-	if d == nil || r.static[d.key] == d {
+	if d == nil || r.static[d.key] == d || d.provisional {
 		return
 	}
 	r.mu.Lock()

@@ -410,7 +410,8 @@ func TestFailedChannelsAreRememberedForAWhileWithBoundedMemory(t *testing.T) {
 	assert.False(t, f.add("a", "channel_not_found", t0.Add(time.Second)), "already known")
 	assert.True(t, f.add("a", "is_archived", t0.Add(time.Second)), "another refusal is news")
 	assert.Equal(t, "is_archived", f.code("a", t0.Add(time.Minute)))
-	assert.Empty(t, f.code("a", t0.Add(time.Second+failedChannelMemory)), "forgotten after a while")
+	assert.Empty(t, f.code("a", t0.Add(time.Second+failedChannelMemory)), "not acted on after a while")
+	assert.Equal(t, "is_archived", f.last("a"), "but what Slack said is still known")
 	assert.Empty(t, f.code("b", t0))
 	for i := range 100 {
 		f.add(strconv.Itoa(i), "channel_not_found", t0)
@@ -469,4 +470,37 @@ func TestLiveMessagesOfTemplatedAndReroutedChannelsSurviveARestart(t *testing.T)
 	require.Len(t, alerts, 1, "the rerouted repeat updated its message in the default channel")
 	assert.Equal(t, 2, recordsShown(t, alerts[0]))
 	assert.Contains(t, shown(t, alerts[0]), "meant for #gone-alerts")
+}
+
+func TestAQuietMarkAfterARestartDoesNotKeepAReroutedDestinationWithoutItsReason(t *testing.T) {
+	emu, srv := emulator(t, nil)
+	require.NoError(t, emu.SetChannel("#gone-alerts", slackemu.ChannelMissing))
+	storageID := component.MustNewID("file_storage")
+	host := hostWith{storageID: memstorage.New()}
+	cfg := teamConfig(srv, true)
+	cfg.Threads.Storage = &storageID
+	ctx := context.Background()
+	start := func() *slackExporter {
+		e, err := newSlackExporter(cfg, exportertest.NewNopSettings(metadata.Type))
+		require.NoError(t, err)
+		require.NoError(t, e.start(ctx, host))
+		t.Cleanup(func() { require.NoError(t, e.shutdown(ctx)) })
+		return e
+	}
+	first := start()
+	require.NoError(t, first.push(ctx, first.selectRecords(ctx, teamLogs("gone", "disk full"))))
+
+	e := start() // a new process: it does not know why #gone-alerts was refused
+	e.markQuiet(ctx, time.Now().Add(cfg.Threads.QuietAfter+time.Minute))
+	alerts := messagesIn(emu, "#alerts")
+	require.Len(t, alerts, 1)
+	require.Equal(t, 1, alerts[0].Updates, "marked quiet")
+	assert.Contains(t, shown(t, alerts[0]), "↪ meant for #gone-alerts\n", "the reason is not known yet")
+	kept, _ := e.dests.dynamicLen()
+	assert.Zero(t, kept, "a rerouted destination that does not know its reason is not kept")
+
+	require.NoError(t, e.push(ctx, e.selectRecords(ctx, teamLogs("gone", "cpu hot"))))
+	alerts = messagesIn(emu, "#alerts")
+	require.Len(t, alerts, 2)
+	assert.Contains(t, shown(t, alerts[1]), "↪ meant for #gone-alerts: channel_not_found")
 }

@@ -101,7 +101,8 @@ type destination struct {
 	// which Slack refused (with reroutedCode, as far as is known).
 	rerouted     bool
 	reroutedCode string
-	refs         int // pushes holding it (registry)
+	refs         int  // pushes holding it (registry)
+	provisional  bool // made for one use, not kept by the registry
 }
 
 func newSlackExporter(cfg *Config, set exporter.Settings) (*slackExporter, error) {
