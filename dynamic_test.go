@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -503,4 +504,48 @@ func TestAQuietMarkAfterARestartDoesNotKeepAReroutedDestinationWithoutItsReason(
 	alerts = messagesIn(emu, "#alerts")
 	require.Len(t, alerts, 2)
 	assert.Contains(t, shown(t, alerts[1]), "↪ meant for #gone-alerts: channel_not_found")
+}
+
+func TestConcurrentPushesToManyChannelsKeepBoundedStateAndLoseNothing(t *testing.T) {
+	emu, srv := emulator(t, nil)
+	cfg := teamConfig(srv, true)
+	cfg.Threads.UpdatesPerMinute = 60_000 // the shared channel's repeats update its message at once
+	e, err := newSlackExporter(cfg, observe(t).set)
+	require.NoError(t, err)
+	e.maxDynamic = 5
+	require.NoError(t, e.start(context.Background(), componenttest.NewNopHost()))
+	t.Cleanup(func() { require.NoError(t, e.shutdown(context.Background())) })
+
+	const workers, pushes = 8, 30
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for p := range pushes {
+				// Each push brings two channels of its own and one that
+				// every worker shares.
+				ld := teamLogs(fmt.Sprintf("w%d-p%d", w, p), "own")
+				teamLogs(fmt.Sprintf("w%d-q%d", w, p), "own").ResourceLogs().MoveAndAppendTo(ld.ResourceLogs())
+				teamLogs("shared", fmt.Sprintf("from w%d p%d", w, p)).ResourceLogs().MoveAndAppendTo(ld.ResourceLogs())
+				assert.NoError(t, e.push(context.Background(), e.selectRecords(context.Background(), ld)))
+			}
+		})
+	}
+	wg.Wait()
+	kept, limiters := e.dests.dynamicLen()
+	assert.LessOrEqual(t, kept, 2*e.maxDynamic+3*workers, "bounded, past the bound only by what pushes in flight hold")
+	assert.LessOrEqual(t, limiters, kept)
+	for w := range workers {
+		for p := range pushes {
+			for _, c := range []string{"p", "q"} {
+				assert.Len(t, messagesIn(emu, fmt.Sprintf("#w%d-%s%d-alerts", w, c, p)), 1)
+			}
+		}
+	}
+	shared := 0
+	for _, m := range messagesIn(emu, "#shared-alerts") {
+		if m.ThreadTS == "" {
+			shared += recordsShown(t, m)
+		}
+	}
+	assert.Equal(t, workers*pushes, shared, "the shared channel shows every record once")
 }
