@@ -361,13 +361,23 @@ func (w *world) checkRetryAfter(what string, calls []timedCall, rate float64) {
 // never go down from one version to the next, and a line whose count grew
 // is not called quiet; a fingerprint is counted in one message of a channel
 // at a time inside the window: once a newer message shows it, the older
-// ones' counts for it never change again.
+// ones' counts for it never change again. A message Slack said was gone
+// (an injected message_not_found on its update: for the exporter it was
+// deleted) takes nothing over from then on: an older one may count again,
+// as it would if a person had deleted the newer one.
 func (w *world) checkLiveMessages(msgs []slackemu.Message) {
 	type shownAt struct {
 		msg     string
 		version int       // Seq
+		at      time.Time // when the version was applied
 		posted  time.Time // the live messages' clock when the message was posted
 		count   int
+	}
+	gone := map[string]time.Time{} // channel + ts → when Slack first said it was not found
+	for _, c := range w.emu.Calls() {
+		if k := c.Dest + " " + c.TS; c.Method == "chat.update" && c.Injected && c.Error == "message_not_found" && gone[k].IsZero() {
+			gone[k] = c.At
+		}
 	}
 	byFingerprint := map[string][][]shownAt{} // channel + marker → per message, its versions
 	for _, m := range msgs {
@@ -387,7 +397,7 @@ func (w *world) checkLiveMessages(msgs []slackemu.Message) {
 				w.compareVersions(m, i, prev, s)
 			}
 			for _, e := range s.entries {
-				perMarker[e.marker] = append(perMarker[e.marker], shownAt{m.TS, v.Seq, w.fakeAt(m.History[0].At), e.count})
+				perMarker[e.marker] = append(perMarker[e.marker], shownAt{m.TS, v.Seq, v.At, w.fakeAt(m.History[0].At), e.count})
 			}
 			prev = s
 		}
@@ -404,12 +414,16 @@ func (w *world) checkLiveMessages(msgs []slackemu.Message) {
 					continue // the older one's window had passed: it may take a last count in flight
 				}
 				posted := newer[0].version
+				channel, _, _ := strings.Cut(k, " ")
+				deleted, isGone := gone[channel+" "+newer[0].msg]
 				before := -1
 				for _, v := range older {
 					w.checks++
 					switch {
 					case v.version < posted:
 						before = v.count
+					case isGone && v.at.After(deleted):
+						// The newer one was gone by then.
 					case before >= 0 && v.count != before:
 						w.fail("check 5: %s: message %s went on counting (%d → %d) after message %s took the fingerprint over",
 							k, v.msg, before, v.count, newer[0].msg)

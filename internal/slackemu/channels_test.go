@@ -48,10 +48,20 @@ func TestChannelStatesRefusePostsAndUpdates(t *testing.T) {
 	if n := len(messagesOf(emu, "#gone")); n != 1 {
 		t.Errorf("#gone holds %d messages, want only the one posted before", n)
 	}
+	updates := 0
 	for _, c := range emu.Calls() {
 		if c.Error != "" && !c.Injected {
 			t.Errorf("a refusal the test arranged is not marked injected: %+v", c)
 		}
+		if c.Method == "chat.update" {
+			updates++
+			if c.TS != ts {
+				t.Errorf("an update's call names message %q, want %q", c.TS, ts)
+			}
+		}
+	}
+	if updates != 3 {
+		t.Errorf("%d updates recorded, want 3", updates)
 	}
 
 	if err := emu.SetChannel("#gone", ChannelOK); err != nil {
