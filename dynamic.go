@@ -439,13 +439,9 @@ func (r *registry) oldestIdleLocked(anyPace bool) *list.Element {
 // stays (a configured channel's, or shared with another destination), or a
 // new one would be in the same state (full).
 func (r *registry) paceKept(d *destination) bool {
-	for _, l := range r.staticLimiters {
-		if l == d.limiter {
-			return true
-		}
+	s := r.limiters[d.channel]
+	if s == nil || s.limiter != d.limiter {
+		return true // not one of the pool's: a configured channel's, which stays
 	}
-	if s := r.limiters[d.channel]; s != nil && s.limiter == d.limiter && s.users > 1 {
-		return true
-	}
-	return d.limiter.Available() >= r.burst
+	return s.users > 1 || d.limiter.Available() >= r.burst
 }

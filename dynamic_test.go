@@ -402,6 +402,15 @@ func TestTheRegistryKeepsAChannelsPaceWhileItCan(t *testing.T) {
 	assert.Same(t, r.staticLimiters["alerts"], r.acquire("dynamic:alerts").limiter)
 	assert.Same(t, r.static["channel:alerts"], r.acquire("channel:alerts"))
 	r.release(r.static["channel:alerts"]) // no-op
+
+	// A destination on a configured channel's limiter can go at once: the
+	// limiter stays with the configuration.
+	r = testRegistry(1)
+	onStatic := r.acquire("dynamic:alerts")
+	require.NoError(t, onStatic.limiter.Wait(context.Background(), 0, 0))
+	r.release(onStatic)
+	r.acquire("dynamic:other")
+	assert.Equal(t, []string{"dynamic:other"}, r.keys())
 }
 
 func TestFailedChannelsAreRememberedForAWhileWithBoundedMemory(t *testing.T) {
