@@ -126,7 +126,7 @@ const maxShownName = 100
 func (e *slackExporter) warnBadChannel(key, result string, err error) {
 	shown := result
 	if len(shown) > maxShownName {
-		shown = shown[:maxShownName] + "…"
+		shown = strings.ToValidUTF8(shown[:maxShownName], "") + "…"
 	}
 	seen := "name " + shown
 	if err != nil {
