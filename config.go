@@ -19,6 +19,7 @@ import (
 	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
 
+	"github.com/slackexporter/slackexporter/internal/dynchannel"
 	"github.com/slackexporter/slackexporter/internal/render"
 	"github.com/slackexporter/slackexporter/internal/selection"
 )
@@ -68,12 +69,20 @@ type FilterConfig struct {
 
 // RouteConfig sends the records matching Condition to Channel or WebhookURL.
 type RouteConfig struct {
-	Condition  string              `mapstructure:"condition"`
+	Condition string `mapstructure:"condition"`
+	// Channel is a name or id, or a Go template over the record (the data
+	// of message templates) that gives one per record: "{{" makes it a
+	// template. A result that is not a channel goes to the default channel.
 	Channel    string              `mapstructure:"channel"`
 	WebhookURL configopaque.String `mapstructure:"webhook_url"`
 	// Mention opens this route's messages: here, channel, everyone, a user
 	// id (U…) or a user group id (S…). Log records can never produce one.
 	Mention string `mapstructure:"mention"`
+}
+
+// channelTemplate parses a templated route channel (see dynchannel).
+func (r RouteConfig) channelTemplate(key string) (*dynchannel.Template, error) {
+	return dynchannel.Parse(key, r.Channel, selection.DestinationAttribute)
 }
 
 // MessageConfig holds Go text/template strings over render.Data. Their
@@ -191,6 +200,8 @@ func (c *Config) Validate() error {
 		add("channel", "required with token: the channel for records no route matches")
 	case webhookMode && c.Channel != "":
 		add("channel", "a webhook posts to the channel it was created for; remove channel or use a token")
+	case dynchannel.IsTemplate(c.Channel):
+		add("channel", "the default channel cannot be a template: it is where records go when a route's templated channel gives no channel or Slack refuses it")
 	}
 	if webhookMode {
 		if err := checkWebhookURL(string(c.WebhookURL)); err != nil {
@@ -246,6 +257,10 @@ func (c *Config) Validate() error {
 		case r.WebhookURL != "":
 			if err := checkWebhookURL(string(r.WebhookURL)); err != nil {
 				add(key+".webhook_url", "%v", err)
+			}
+		case dynchannel.IsTemplate(r.Channel):
+			if _, err := r.channelTemplate(key + ".channel"); err != nil {
+				add(key+".channel", "%v", err)
 			}
 		}
 	}

@@ -45,7 +45,7 @@ func TestDefaultConfig(t *testing.T) {
 }
 
 func TestLoadValidConfigs(t *testing.T) {
-	for _, name := range []string{"token", "full", "webhook", "threads", "templates_and_mentions"} {
+	for _, name := range []string{"token", "full", "webhook", "threads", "templates_and_mentions", "dynamic_channels"} {
 		t.Run(name, func(t *testing.T) {
 			assert.NoError(t, confmap.Validate(loadConfig(t, name)))
 		})
@@ -76,6 +76,16 @@ func TestLoadValidConfigs(t *testing.T) {
 	assert.Equal(t, 500, th.MaxTracked)
 	assert.Equal(t, 20.0, th.UpdatesPerMinute)
 	assert.False(t, loadConfig(t, "webhook").threadsEnabled(), "a webhook cannot update messages")
+
+	dyn := loadConfig(t, "dynamic_channels")
+	require.Len(t, dyn.Routes, 2)
+	assert.Equal(t, `#{{ index .Resource "team" }}-alerts`, dyn.Routes[1].Channel)
+}
+
+func TestOnlyTheTemplatedRoutesChannelsAreReported(t *testing.T) {
+	err := confmap.Validate(loadConfig(t, "bad_dynamic_channels"))
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "routes[0]", "a plain channel is not a template")
 }
 
 func TestLoadInvalidConfigs(t *testing.T) {
@@ -92,6 +102,7 @@ func TestLoadInvalidConfigs(t *testing.T) {
 		"threads_with_webhook":          {"threads.enabled: threads need a bot token"},
 		"restore_without_threads":       {"threads.restore_from_slack: needs threads"},
 		"bad_templates":                 {`mention: "@oncall" is not a mention`, "message.title: ", "Severty", "message.text: ", `routes[0].mention: "<!here> <!channel>" is not a mention`},
+		"bad_dynamic_channels":          {"channel: the default channel cannot be a template", "routes[1].channel: ", "routes[2].channel: ", "Teem"},
 		"bad_threads":                   {"threads.window: must be greater than 0", "threads.quiet_after: must be greater than 0", "threads.max_tracked: must be at least 1", "threads.updates_per_minute: must be greater than 0"},
 	}
 	for name, wants := range tests {

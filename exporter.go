@@ -2,6 +2,7 @@ package slackexporter // import "github.com/slackexporter/slackexporter"
 
 import (
 	"cmp"
+	"container/list"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -21,6 +22,7 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
+	"github.com/slackexporter/slackexporter/internal/dynchannel"
 	"github.com/slackexporter/slackexporter/internal/group"
 	"github.com/slackexporter/slackexporter/internal/logcopy"
 	"github.com/slackexporter/slackexporter/internal/metadata"
@@ -55,8 +57,21 @@ type slackExporter struct {
 	now func() time.Time
 
 	defaultKey string
-	// destinations by key, built at start (HTTP clients need the host).
-	destinations map[string]*destination
+	// dests holds the destinations by key: the configured ones, built at
+	// start (HTTP clients need the host), and those templated channels
+	// name, built when first needed.
+	dests *registry
+	// api is the Web API client (token mode), set at start.
+	api *slackclient.WebAPI
+
+	// Templated channels: the mentions their routes may bring, the bad
+	// names already warned about, the channels Slack refused lately, and
+	// how many of their destinations are kept.
+	templatedMentions map[string]bool
+	warned            *dynchannel.Once
+	failed            *failedChannels
+	maxDynamic        int
+
 	// channelIDs are the workspace's, for threads.restore_from_slack.
 	channelIDs channelIDs
 }
@@ -70,11 +85,8 @@ type destination struct {
 	post    func(ctx context.Context, m render.Message) (slackclient.Ref, error)
 	limiter *slackclient.Limiter
 	// api is set for channels: updates and thread replies need it.
-	api *slackclient.WebAPI
-	// channel is the channel as configured (a name or an id); "" for a
-	// webhook.
-	channel string
-	layout  *render.Layout
+	api    *slackclient.WebAPI
+	layout *render.Layout
 	// outbox gathers what concurrent pushes post here, one poster at a
 	// time, so a fingerprint is never posted twice and pushes waiting for
 	// one slot share one message.
@@ -82,6 +94,22 @@ type destination struct {
 	// readBack is when this process last delivered here, for
 	// threads.restore_from_slack.
 	readBack readBackState
+	// postChannel is the channel its posts go to (a name or an id); ""
+	// for a webhook.
+	postChannel string
+
+	// channel is the channel a templated route named (dynamic and
+	// rerouted destinations only).
+	channel string
+	// dynamic: a templated channel, whose records go to the default
+	// channel when Slack refuses it (see reroute).
+	dynamic bool
+	// rerouted makes this the default channel for the records of channel,
+	// which Slack refused (with reroutedCode, as far as is known).
+	rerouted     bool
+	reroutedCode string
+	refs         int  // pushes holding it (registry)
+	provisional  bool // made for one use, not kept by the registry
 }
 
 func newSlackExporter(cfg *Config, set exporter.Settings) (*slackExporter, error) {
@@ -93,14 +121,27 @@ func newSlackExporter(cfg *Config, set exporter.Settings) (*slackExporter, error
 		cfg: cfg, id: set.ID, settings: set.TelemetrySettings, logger: set.Logger, defaultKey: defaultDestinationKey(cfg), now: time.Now,
 		groupOptions: group.Options{Mask: cfg.Grouping.Mask, By: cfg.Grouping.By, Hidden: selection.DestinationAttribute},
 	}
+	e.templatedMentions, e.maxDynamic = map[string]bool{}, maxDynamicDestinations
+	e.warned, e.failed = dynchannel.NewOnce(maxWarnedChannels), newFailedChannels(maxFailedChannels)
 	sel := selection.Config{
 		MinSeverity:        minSeverity,
 		Include:            cfg.Filter.Include,
 		Exclude:            cfg.Filter.Exclude,
 		DefaultDestination: e.defaultKey,
 	}
-	for _, r := range cfg.Routes {
-		sel.Routes = append(sel.Routes, selection.Route{Condition: r.Condition, Destination: routeDestinationKey(r)})
+	for i, r := range cfg.Routes {
+		if r.Channel == "" || !dynchannel.IsTemplate(r.Channel) {
+			sel.Routes = append(sel.Routes, selection.Route{Condition: r.Condition, Destination: routeDestinationKey(r)})
+			continue
+		}
+		route, err := e.channelRoute(i, r)
+		if err != nil {
+			return nil, err
+		}
+		sel.Routes = append(sel.Routes, route)
+		if m := normalizedMention(r.Mention); m != "" {
+			e.templatedMentions[m] = true
+		}
 	}
 	if e.selector, err = selection.New(sel, set.TelemetrySettings); err != nil {
 		return nil, err
@@ -147,6 +188,10 @@ func defaultDestinationKey(cfg *Config) string {
 		return channelKey(cfg.Channel, cfg.Mention)
 	}
 	return webhookKey(string(cfg.WebhookURL), cfg.Mention)
+}
+
+func routeKey(i int) string {
+	return fmt.Sprintf("routes[%d]", i)
 }
 
 func routeDestinationKey(r RouteConfig) string {
@@ -199,8 +244,9 @@ func (e *slackExporter) start(ctx context.Context, host component.Host) error {
 		}
 		api = slackclient.NewWebAPI(string(e.cfg.Token), apiURL, hc)
 	}
+	e.api = api
 	channel := func(key, name, mention string) *destination {
-		return &destination{key: key, name: "#" + strings.TrimPrefix(name, "#"), channel: name, limiter: limiter(channelKey(name, "")), api: api,
+		return &destination{key: key, name: "#" + strings.TrimPrefix(name, "#"), postChannel: name, limiter: limiter(channelKey(name, "")), api: api,
 			layout: e.layout(key, mention), outbox: newOutbox(),
 			post: func(ctx context.Context, m render.Message) (slackclient.Ref, error) {
 				return api.Post(ctx, name, "", m.Text, m.Blocks, m.Metadata)
@@ -215,21 +261,31 @@ func (e *slackExporter) start(ctx context.Context, host component.Host) error {
 			}}
 	}
 
-	e.destinations = map[string]*destination{}
+	static := map[string]*destination{}
 	if e.cfg.Token != "" {
-		e.destinations[e.defaultKey] = channel(e.defaultKey, e.cfg.Channel, e.cfg.Mention)
+		static[e.defaultKey] = channel(e.defaultKey, e.cfg.Channel, e.cfg.Mention)
 	} else {
-		e.destinations[e.defaultKey] = webhook(e.defaultKey, "webhook", string(e.cfg.WebhookURL), e.cfg.Mention)
+		static[e.defaultKey] = webhook(e.defaultKey, "webhook", string(e.cfg.WebhookURL), e.cfg.Mention)
 	}
 	for i, r := range e.cfg.Routes {
 		key := routeDestinationKey(r)
-		if _, ok := e.destinations[key]; ok {
+		if _, ok := static[key]; ok || dynchannel.IsTemplate(r.Channel) {
 			continue
 		}
 		if r.Channel != "" {
-			e.destinations[key] = channel(key, r.Channel, r.Mention)
+			static[key] = channel(key, r.Channel, r.Mention)
 		} else {
-			e.destinations[key] = webhook(key, fmt.Sprintf("webhook of routes[%d]", i), string(r.WebhookURL), r.Mention)
+			static[key] = webhook(key, fmt.Sprintf("webhook of routes[%d]", i), string(r.WebhookURL), r.Mention)
+		}
+	}
+	e.dests = &registry{static: static, make: e.dynamicDestination, max: e.maxDynamic, burst: e.cfg.RateLimit.Burst,
+		byKey: map[string]*list.Element{}, staticLimiters: map[string]*slackclient.Limiter{}, limiters: map[string]*sharedLimiter{},
+		newLimiter: func() *slackclient.Limiter {
+			return slackclient.NewLimiter(e.cfg.RateLimit.PerSecond, e.cfg.RateLimit.Burst)
+		}}
+	for id, l := range limiters {
+		if ch, ok := strings.CutPrefix(id, "channel:"); ok {
+			e.dests.staticLimiters[ch] = l
 		}
 	}
 	if e.tracker != nil {
@@ -260,6 +316,7 @@ func (e *slackExporter) selectRecords(ctx context.Context, ld plog.Logs) plog.Lo
 type batch struct {
 	dest    *destination
 	entries *group.Grouper
+	held    []*destination // acquired for this push, released when it ends
 }
 
 // push delivers one queued request. It returns nil only when Slack took
@@ -267,6 +324,13 @@ type batch struct {
 // the records still to deliver, so a retry never posts a message twice.
 func (e *slackExporter) push(ctx context.Context, ld plog.Logs) error {
 	batches, total := e.groupByDestination(ld)
+	defer func() {
+		for _, b := range batches {
+			for _, d := range b.held {
+				e.dests.release(d)
+			}
+		}
+	}()
 	out := &outcome{retry: make([]bool, total)}
 	// Destinations are delivered side by side: one paused by a Retry-After
 	// or waiting for its slot does not hold up the others.
@@ -385,23 +449,22 @@ func (e *slackExporter) result(out *outcome, ld plog.Logs) error {
 // groupByDestination collapses the records of ld per destination; records
 // are numbered in traversal order.
 func (e *slackExporter) groupByDestination(ld plog.Logs) ([]*batch, int) {
-	byKey := map[string]*batch{}
+	byKey := map[string]*batch{}    // by destination key
+	byQueued := map[string]*batch{} // by the key queued records carry
 	unknown := map[string]int{}
+	now := e.now()
 	pos := 0
 	for _, rl := range ld.ResourceLogs().All() {
 		for _, sl := range rl.ScopeLogs().All() {
 			for _, lr := range sl.LogRecords().All() {
-				key := cmp.Or(selection.Destination(sl, lr), e.defaultKey)
-				if e.destinations[key] == nil {
-					// Queued under a configuration that had this
-					// destination: deliver to the default one.
-					unknown[key]++
-					key = e.defaultKey
-				}
-				b, ok := byKey[key]
+				queued := cmp.Or(selection.Destination(sl, lr), e.defaultKey)
+				b, ok := byQueued[queued]
 				if !ok {
-					b = &batch{dest: e.destinations[key], entries: group.New(e.groupOptions)}
-					byKey[key] = b
+					b = e.batchFor(queued, byKey, unknown, now)
+					byQueued[queued] = b
+				}
+				if n, ok := unknown[queued]; ok {
+					unknown[queued] = n + 1
 				}
 				b.entries.Add(rl.Resource(), lr, selection.Severity(lr), pos)
 				pos++
@@ -420,6 +483,33 @@ func (e *slackExporter) groupByDestination(ld plog.Logs) ([]*batch, int) {
 	return batches, pos
 }
 
+// batchFor finds the batch of the records queued for key: its
+// destination's, acquired for the push; the default one's for a key no
+// longer configured; the rerouted one's for a templated channel Slack
+// refused lately.
+func (e *slackExporter) batchFor(key string, byKey map[string]*batch, unknown map[string]int, now time.Time) *batch {
+	d := e.dests.acquire(key)
+	if d == nil {
+		// Queued under a configuration that had this destination:
+		// deliver to the default one.
+		unknown[key] = 0 // counted per record by the caller
+		d = e.dests.acquire(e.defaultKey)
+	}
+	if d.dynamic && e.failed.code(d.channel, now) != "" {
+		if rd := e.dests.acquire(reroutedKey(d.channel)); rd != nil {
+			e.dests.release(d)
+			d = rd
+		}
+	}
+	b, ok := byKey[d.key]
+	if !ok {
+		b = &batch{dest: d, entries: group.New(e.groupOptions)}
+		byKey[d.key] = b
+	}
+	b.held = append(b.held, d)
+	return b
+}
+
 // postMessage posts one message, in a slot the caller holds, and counts
 // what Slack accepted.
 func (e *slackExporter) postMessage(ctx context.Context, d *destination, m render.Message) (slackclient.Ref, error) {
@@ -429,19 +519,21 @@ func (e *slackExporter) postMessage(ctx context.Context, d *destination, m rende
 		return ref, err
 	}
 	e.telemetry.ExporterSlackMessagesSent.Add(ctx, 1)
-	e.delivered(ctx, m.Records(), m.FoldedRecords())
+	e.delivered(ctx, d, m.Records(), m.FoldedRecords())
 	if ref.ChannelID != "" {
 		d.readBack.channelID.Store(ref.ChannelID)
 	}
 	return ref, nil
 }
 
-// delivered counts records Slack accepted; folded of them only as a count.
-func (e *slackExporter) delivered(ctx context.Context, records, folded int) {
+// delivered counts records Slack accepted in d; folded of them only as a
+// count.
+func (e *slackExporter) delivered(ctx context.Context, d *destination, records, folded int) {
 	e.telemetry.ExporterSlackRecordsDelivered.Add(ctx, int64(records))
 	if folded > 0 {
 		e.telemetry.ExporterSlackRecordsFolded.Add(ctx, int64(folded))
 	}
+	e.rerouted(ctx, d, records)
 }
 
 // apiError counts a failed call and honours a Retry-After on the limiter

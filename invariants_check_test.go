@@ -47,11 +47,15 @@ type shownEntry struct {
 type shownMessage struct {
 	entries []shownEntry
 	folded  int
+	// meantFor is the templated channel a rerouted message's records were
+	// meant for ("#gone-inv"), from its note.
+	meantFor string
 }
 
 var (
 	entryTitle = regexp.MustCompile(`^\*(FATAL|ERROR|WARN|INFO|DEBUG|TRACE|UNSPECIFIED)\* · `)
 	markerText = regexp.MustCompile(`fp-[g-z]+`)
+	meantFor   = regexp.MustCompile(`^↪ meant for (#[a-z0-9_-]+|[CGD][A-Z0-9]+)(?:: [a-z_]+)?$`)
 )
 
 // markerOf is the fingerprint's marker in a body or an entry's text.
@@ -89,6 +93,12 @@ func parseShown(raw json.RawMessage) (shownMessage, error) {
 				return out, fmt.Errorf("an entry without its marker: %.200q", b.Text.Text)
 			}
 			out.entries = append(out.entries, e)
+		case b.Type == "context" && len(b.Elements) > 0 && strings.HasPrefix(b.Elements[0].Text, "↪ "):
+			c := meantFor.FindStringSubmatch(b.Elements[0].Text)
+			if c == nil {
+				return out, fmt.Errorf("a note that does not say where its records were meant to go: %q", b.Elements[0].Text)
+			}
+			out.meantFor = c[1]
 		case b.Type == "context" && len(b.Elements) > 0 && strings.HasPrefix(b.Elements[0].Text, "➕ "):
 			c := foldMark.FindStringSubmatch(b.Elements[0].Text)
 			if c == nil {
@@ -110,10 +120,13 @@ func (s shownMessage) records() int {
 
 // checkAccounting is promise 1: every accepted record is shown in Slack's
 // final state exactly once (entry counts and fold lines, top-level messages
-// only), or counted in records_dropped. Nothing else.
+// only), or counted in records_dropped. Nothing else. The records of a
+// templated channel may be shown in the default channel instead, in
+// messages that say they were meant for it: they count for it, and in
+// records_rerouted.
 func (w *world) checkAccounting(msgs []slackemu.Message) {
-	shown := map[string]int{}
-	total := 0
+	shown := map[string]int{} // by the channel they were meant for
+	total, rerouted := 0, 0
 	for _, m := range msgs {
 		if m.ThreadTS != "" {
 			continue // a sample reply shows records already counted
@@ -123,7 +136,15 @@ func (w *world) checkAccounting(msgs []slackemu.Message) {
 			w.fail("check 1: message %s in %s: %v", m.TS, m.Channel, err)
 			continue
 		}
-		shown[m.Channel] += s.records()
+		ch := m.Channel
+		if s.meantFor != "" {
+			if m.Channel != w.dests[""].slack {
+				w.fail("check 1: message %s in %s says its records were meant for %s: only the default channel takes them", m.TS, m.Channel, s.meantFor)
+			}
+			ch = s.meantFor
+			rerouted += s.records()
+		}
+		shown[ch] += s.records()
 		total += s.records()
 	}
 	byChannel := map[string]int{}
@@ -132,7 +153,13 @@ func (w *world) checkAccounting(msgs []slackemu.Message) {
 	for _, d := range w.dests {
 		byChannel[d.slack] += d.accepted
 		accepted += d.accepted
-		permanent[d.slack] = permanent[d.slack] || w.permanent[d.slack]
+		// Rerouted records are dropped if the default channel refuses
+		// them for good.
+		permanent[d.slack] = permanent[d.slack] || w.permanent[d.slack] || (d.dynamic && w.permanent[w.dests[""].slack])
+	}
+	w.checks++
+	if n := w.counter("otelcol_exporter_slack_records_rerouted"); n != rerouted {
+		w.fail("check 1: records_rerouted says %d, the default channel shows %d records meant for another", n, rerouted)
 	}
 	for ch, n := range byChannel {
 		w.checks++
@@ -338,13 +365,23 @@ func (w *world) checkRetryAfter(what string, calls []timedCall, rate float64) {
 // never go down from one version to the next, and a line whose count grew
 // is not called quiet; a fingerprint is counted in one message of a channel
 // at a time inside the window: once a newer message shows it, the older
-// ones' counts for it never change again.
+// ones' counts for it never change again. A message Slack said was gone
+// (an injected message_not_found on its update: for the exporter it was
+// deleted) takes nothing over from then on: an older one may count again,
+// as it would if a person had deleted the newer one.
 func (w *world) checkLiveMessages(msgs []slackemu.Message) {
 	type shownAt struct {
 		msg     string
 		version int       // Seq
+		at      time.Time // when the version was applied
 		posted  time.Time // the live messages' clock when the message was posted
 		count   int
+	}
+	gone := map[string]time.Time{} // channel + ts → when Slack first said it was not found
+	for _, c := range w.emu.Calls() {
+		if k := c.Dest + " " + c.TS; c.Method == "chat.update" && c.Injected && c.Error == "message_not_found" && gone[k].IsZero() {
+			gone[k] = c.At
+		}
 	}
 	byFingerprint := map[string][][]shownAt{} // channel + marker → per message, its versions
 	for _, m := range msgs {
@@ -364,7 +401,7 @@ func (w *world) checkLiveMessages(msgs []slackemu.Message) {
 				w.compareVersions(m, i, prev, s)
 			}
 			for _, e := range s.entries {
-				perMarker[e.marker] = append(perMarker[e.marker], shownAt{m.TS, v.Seq, w.fakeAt(m.History[0].At), e.count})
+				perMarker[e.marker] = append(perMarker[e.marker], shownAt{m.TS, v.Seq, v.At, w.fakeAt(m.History[0].At), e.count})
 			}
 			prev = s
 		}
@@ -381,12 +418,16 @@ func (w *world) checkLiveMessages(msgs []slackemu.Message) {
 					continue // the older one's window had passed: it may take a last count in flight
 				}
 				posted := newer[0].version
+				channel, _, _ := strings.Cut(k, " ")
+				deleted, isGone := gone[channel+" "+newer[0].msg]
 				before := -1
 				for _, v := range older {
 					w.checks++
 					switch {
 					case v.version < posted:
 						before = v.count
+					case isGone && v.at.After(deleted):
+						// The newer one was gone by then.
 					case before >= 0 && v.count != before:
 						w.fail("check 5: %s: message %s went on counting (%d → %d) after message %s took the fingerprint over",
 							k, v.msg, before, v.count, newer[0].msg)

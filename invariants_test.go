@@ -3,7 +3,10 @@ package slackexporter
 // TestDeliveryInvariants (issue #8) checks the exporter's promises over
 // seeded random runs instead of scenarios. Each run draws a configuration
 // (threads on or off, mentions, rate and burst, grouping, templates, routes
-// to 1–4 channels and webhooks, storage for live messages) and a script of
+// to 1–4 channels and webhooks, storage for live messages; in half the
+// token-mode runs a route whose channel is a template, naming channels
+// that exist, channels the emulator says are missing, archived or without
+// the bot, and a name that is no channel) and a script of
 // steps (1–6 concurrent pushes of 1–200 records in 1–60 fingerprints, which
 // meet in the destinations' outboxes, faults
 // from the emulator, clock jumps past quiet_after and window, quiet marks,
@@ -46,6 +49,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 
+	"github.com/slackexporter/slackexporter/internal/dynchannel"
 	"github.com/slackexporter/slackexporter/internal/memstorage"
 	"github.com/slackexporter/slackexporter/internal/metadatatest"
 	"github.com/slackexporter/slackexporter/internal/selection"
@@ -74,7 +78,7 @@ func TestDeliveryInvariants(t *testing.T) {
 	}
 	start := time.Now()
 	next := uint64(time.Now().UnixNano())
-	var runs, checks, failed int
+	var runs, checks, failed, templated, rerouted int
 	for i := 0; ; i++ {
 		var seed uint64
 		switch {
@@ -84,15 +88,20 @@ func TestDeliveryInvariants(t *testing.T) {
 			next = next*6364136223846793005 + 1442695040888963407
 			seed = next >> 16
 		default:
-			t.Logf("%d runs in %s, %d checks, %d failed runs", runs, time.Since(start).Round(time.Millisecond), checks, failed)
+			t.Logf("%d runs in %s, %d checks, %d failed runs; %d runs with a templated channel, %d records rerouted",
+				runs, time.Since(start).Round(time.Millisecond), checks, failed, templated, rerouted)
 			return
 		}
-		var n int
-		if !t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) { n = runInvariants(t, seed) }) {
+		var r runResult
+		if !t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) { r = runInvariants(t, seed) }) {
 			failed++
 		}
 		runs++
-		checks += n
+		checks += r.checks
+		if r.templated {
+			templated++
+		}
+		rerouted += r.rerouted
 	}
 }
 
@@ -112,6 +121,12 @@ type world struct {
 	jumps  []clockJump  // every change of offset
 	dests  map[string]*invDest
 	specs  []*fpSpec
+	// Templated channels: their own random source (so that the rest of
+	// a seed's run is what it was before they came), whether the run has
+	// a templated route, and the bound of the exporter's registry.
+	dyn        *rand.Rand
+	dynamic    bool
+	maxDynamic int
 
 	clock *clientClock // when each call to Slack left and was answered
 
@@ -131,6 +146,9 @@ type invDest struct {
 	slack    string // "#inv-b" or "webhook/TINV/B1"
 	mention  string // configured mention, as markup
 	accepted int    // records the exporter took for it
+	// dynamic: a channel a templated route named; its records may be
+	// shown in the default channel instead, marked as meant for it.
+	dynamic bool
 }
 
 // fpSpec is one error the script's applications log over and over.
@@ -141,7 +159,8 @@ type fpSpec struct {
 	severity plog.SeverityNumber
 	body     string
 	tenant   string
-	attrs    int // extra attributes on each record
+	attrs    int    // extra attributes on each record
+	team     string // for the templated route: which channel it names
 }
 
 // pushRecord is what the test knows of one push: for the quiet check.
@@ -185,7 +204,14 @@ func (w *world) logf(format string, args ...any) {
 
 func (w *world) now() time.Time { return time.Now().Add(time.Duration(w.offset.Load())) }
 
-func runInvariants(t *testing.T, seed uint64) int {
+// runResult is what a run reports for the summary.
+type runResult struct {
+	checks    int
+	templated bool // the run had a templated route
+	rerouted  int  // records shown in the default channel for a refused templated one
+}
+
+func runInvariants(t *testing.T, seed uint64) runResult {
 	w := &world{t: t, seed: seed, rng: rand.New(rand.NewPCG(seed, 0x5eed)), permanent: map[string]bool{}, dests: map[string]*invDest{}}
 	opts := slackemu.Options{Token: testToken}
 	if w.rng.IntN(6) == 0 {
@@ -219,7 +245,7 @@ func runInvariants(t *testing.T, seed uint64) int {
 	}
 
 	w.shutdownExporter()
-	return w.checks
+	return runResult{checks: w.checks, templated: w.dynamic, rerouted: w.counter("otelcol_exporter_slack_records_rerouted")}
 }
 
 // configure draws the run's configuration.
@@ -270,6 +296,7 @@ func (w *world) configure() {
 		cfg.Routes = append(cfg.Routes, route)
 		w.addDest("page", channelKey(route.Channel, route.Mention), "#inv-a", route.Mention)
 	}
+	w.configureDynamic(cfg, webhookMode, mentions)
 	titles := []string{"", "", `{{ .Service }}: {{ .Records }} problems in {{ .Groups }} groups`, `{{ .Body }}`}
 	texts := []string{"", "", `{{ .Body }} (seen {{ .Count }} times, last {{ .Last.Format "15:04:05" }})`, `{{ .Body }} {{ printf "%0*d" .Count 0 }}`}
 	cfg.Message = MessageConfig{Title: titles[r.IntN(len(titles))], Text: texts[r.IntN(len(texts))]}
@@ -324,10 +351,64 @@ func (w *world) configure() {
 		}
 		w.specs = append(w.specs, s)
 	}
+	if w.dynamic {
+		for _, s := range w.specs {
+			if w.dyn.IntN(3) == 0 {
+				s.route, s.team = "dyn", dynamicTeams[w.dyn.IntN(len(dynamicTeams))].team
+			}
+		}
+	}
 	w.logf("mode=%s channels=%d routes=%d timeout=%s rate=%v/%d mask=%v by=%v mention=%q threads=%v reply_every=%s updates/min=%v max_tracked=%d storage=%v restore_from_slack=%v title=%q text=%q link=%q specs=%d",
 		map[bool]string{true: "webhook", false: "token"}[webhookMode], channels, len(cfg.Routes), cfg.Timeout, cfg.RateLimit.PerSecond, cfg.RateLimit.Burst,
 		cfg.Grouping.Mask, cfg.Grouping.By, cfg.Mention, enabled, cfg.Threads.ReplyEvery, cfg.Threads.UpdatesPerMinute, cfg.Threads.MaxTracked,
 		cfg.Threads.Storage != nil, cfg.Threads.RestoreFromSlack, cfg.Message.Title, cfg.Message.Text, cfg.Message.Link, len(w.specs))
+}
+
+// dynamicTeams are what the specs of a templated route name their channel
+// after ("#<team>-inv"): channels that take messages, channels the
+// emulator says are missing, archived or without the bot, and a name that
+// is no channel (its records go to the default one).
+var dynamicTeams = []struct {
+	team  string
+	state slackemu.ChannelState
+}{
+	{"ok1", ""}, {"ok2", ""}, {"gone", slackemu.ChannelMissing}, {"arch", slackemu.ChannelArchived},
+	{"nomember", slackemu.ChannelNotMember}, {"Bad Team", ""},
+}
+
+// configureDynamic adds, in half the token-mode runs, a route whose channel
+// is a template, drawn from its own random source.
+func (w *world) configureDynamic(cfg *Config, webhookMode bool, mentions []string) {
+	w.dyn = rand.New(rand.NewPCG(w.seed, 0xd1c))
+	if webhookMode || w.dyn.IntN(2) == 0 {
+		return
+	}
+	templates := []string{
+		`#{{ index .Resource "team" }}-inv`, // once per resource
+		`{{ index .Attributes "to" }}`,      // per record
+		`{{ if eq .Severity "FATAL" }}#{{ index .Resource "team" }}-inv{{ else }}{{ index .Resource "team" }}-inv{{ end }}`,
+	}
+	route := RouteConfig{Condition: `resource.attributes["route"] == "dyn"`, Channel: templates[w.dyn.IntN(len(templates))],
+		Mention: mentions[w.dyn.IntN(len(mentions))]}
+	cfg.Routes = append(cfg.Routes, route)
+	for _, t := range dynamicTeams {
+		name := t.team + "-inv"
+		if _, ok := dynchannel.Name(name); !ok {
+			continue
+		}
+		label := "dyn/" + t.team
+		w.addDest(label, dynamicKey(name, route.Mention), "#"+name, route.Mention)
+		w.dests[label].dynamic = true
+		if t.state != "" {
+			require.NoError(w.t, w.emu.SetChannel("#"+name, t.state))
+		}
+	}
+	// Its own channels and their rerouted destinations number at most 10:
+	// a bound of 5 makes the registry forget idle ones, never past twice
+	// the bound (where it would forget a channel's pace too).
+	w.maxDynamic = []int{maxDynamicDestinations, 5}[w.dyn.IntN(2)]
+	w.dynamic = true
+	w.logf("templated route: channel=%q mention=%q max_dynamic=%d", route.Channel, route.Mention, w.maxDynamic)
 }
 
 func (w *world) addDest(label, key, slackName, mention string) {
@@ -355,6 +436,9 @@ func (w *world) startExporter() {
 	e, err := newSlackExporter(w.cfg, w.settings())
 	require.NoError(w.t, err)
 	e.now = w.now
+	if w.maxDynamic > 0 {
+		e.maxDynamic = w.maxDynamic
+	}
 	require.NoError(w.t, e.start(context.Background(), w.host))
 	w.mu.Lock()
 	w.exp = e
@@ -460,6 +544,10 @@ func (w *world) records() plog.Logs {
 		}
 		lr.Body().SetStr(body)
 		lr.Attributes().PutStr("tenant", s.tenant)
+		if s.team != "" {
+			res.PutStr("team", s.team)
+			lr.Attributes().PutStr("to", "#"+s.team+"-inv")
+		}
 		for a := range s.attrs {
 			lr.Attributes().PutStr(fmt.Sprintf("attr.%02d", a), strings.Repeat("v", 50))
 		}

@@ -93,7 +93,7 @@ func (e *slackExporter) updateLive(ctx context.Context, d *destination, repeats 
 			switch {
 			case err == nil:
 				// These records reached Slack only as a higher count.
-				e.delivered(ctx, records, records)
+				e.delivered(ctx, d, records, records)
 				e.remember(m)
 				mu.Lock()
 				updated = append(updated, rs...)
@@ -244,7 +244,7 @@ func (e *slackExporter) startThreads(ctx context.Context, host component.Host) e
 			e.logger.Warn("Some saved live messages could not be read; their fingerprints will be posted anew", zap.Error(err))
 		}
 		for _, m := range msgs {
-			if e.destinations[m.Dest] != nil {
+			if e.dests.known(m.Dest) {
 				e.tracker.Restore(m)
 			}
 		}
@@ -287,13 +287,15 @@ func (e *slackExporter) quietLoop(ctx context.Context) {
 // next tick.
 func (e *slackExporter) markQuiet(ctx context.Context, now time.Time) {
 	for _, m := range e.tracker.GoingQuiet(now) {
-		d := e.destinations[m.Dest]
+		d := e.dests.acquire(m.Dest)
 		if d == nil || d.api == nil {
+			e.dests.release(d)
 			continue
 		}
 		callCtx, cancel := context.WithTimeout(ctx, e.cfg.Timeout)
 		err := m.UpdateWhenReady(callCtx, e.tracker.QuietMarks(m, now), e.updateBudget(e.updateWait()), e.sendUpdate(d))
 		cancel()
+		e.dests.release(d)
 		if err != nil {
 			e.updateFailed(d, m, err)
 			e.logger.Debug("Could not mark a fingerprint quiet", zap.String("destination", d.name), zap.Error(err))

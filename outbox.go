@@ -308,6 +308,16 @@ func (e *slackExporter) postShares(ctx context.Context, d *destination, shares [
 			}
 			continue
 		}
+		if d.dynamic && rerouteCode(err) != "" {
+			// The channel a template named is not there for us: this
+			// message and the rest go to the default channel.
+			var rest []*share
+			for _, r := range messages[i:] {
+				rest = append(rest, of(r.Entries, r.Folded)...)
+			}
+			e.reroute(ctx, d, err, rest)
+			return
+		}
 		if e.refuse(ctx, d, err, of(m.Entries, m.Folded)) {
 			continue
 		}

@@ -43,7 +43,7 @@ func destinationTag(key string) string {
 // posted or updated while it owned the channel. A failed read is logged
 // and delivery goes on: a second message is better than a late alert.
 func (e *slackExporter) readBack(ctx context.Context, d *destination, now time.Time) {
-	if d.api == nil || d.channel == "" {
+	if d.api == nil || d.postChannel == "" {
 		return
 	}
 	d.readBack.mu.Lock()
@@ -120,9 +120,9 @@ const channelListEvery = time.Minute
 // channelID is d's channel id: the channel itself when it is one, else
 // looked up by name; "" when the bot cannot see it.
 func (e *slackExporter) channelID(ctx context.Context, d *destination) (string, error) {
-	name := strings.ToLower(strings.TrimPrefix(d.channel, "#"))
-	if looksLikeChannelID(d.channel) {
-		return d.channel, nil
+	name := strings.ToLower(strings.TrimPrefix(d.postChannel, "#"))
+	if looksLikeChannelID(d.postChannel) {
+		return d.postChannel, nil
 	}
 	if id, ok := d.readBack.channelID.Load().(string); ok {
 		return id, nil

@@ -226,3 +226,48 @@ func parseTime(t testing.TB, s string) time.Time {
 	}
 	return at
 }
+
+// A route's channel may be a template over the record (issue 9): each
+// record goes to the channel it names; Slack refusing that channel sends
+// its records to the default one, marked with where they were meant to go,
+// and counts them in records_rerouted.
+func TestTemplatedChannelsAndTheirRefusals(t *testing.T) {
+	token := randomSecret(t, "xoxb-e2e-")
+	emu := StartEmulator(t, "-token", token)
+	emu.SetChannel(t, "#gone-alerts", "missing")
+	col := StartCollector(t, SlackConfig(tokenMode(`
+routes:
+  - condition: 'resource.attributes["team"] != nil'
+    channel: '#{{ index .Resource "team" }}-alerts'
+`)), emu.Env()...)
+
+	team := func(name string) []attribute.KeyValue {
+		return append(Service("checkout", "prod"), attribute.String("team", name))
+	}
+	col.SendLogs(t, team("pay"), Record(log.SeverityError, "payments alert|"))
+	col.SendLogs(t, team("gone"), Record(log.SeverityError, "alert for a missing channel|"))
+	col.SendLogs(t, team("Not A Channel"), Record(log.SeverityError, "alert for a bad name|"))
+
+	emu.WaitForMessages(t, "#pay-alerts", 1, 30*time.Second)
+	waitCounter(t, col, 30*time.Second, 1, metricRerouted, "error=channel_not_found")
+	waitCounter(t, col, 30*time.Second, 3, metricDelivered)
+	msgs := emu.Messages(t, "")
+	if got := messagesContaining(msgs, "alert for a missing channel|"); len(got) != 1 || got[0].Channel != "#alerts" {
+		t.Fatalf("the record for the missing channel should be in one message in #alerts, found in %v", channels(got))
+	} else if !strings.Contains(got[0].Text, "meant for #gone-alerts: channel_not_found") {
+		t.Errorf("the rerouted message does not say where it was meant to go: %q", got[0].Text)
+	}
+	if got := messagesContaining(msgs, "alert for a bad name|"); len(got) != 1 || got[0].Channel != "#alerts" {
+		t.Errorf("the record whose channel is no channel should be in #alerts, found in %v", channels(got))
+	}
+	if n := len(linesContaining(col.Logs(), "gave no Slack channel")); n != 1 {
+		t.Errorf("want 1 warning about the bad name, got %d", n)
+	}
+	if text := col.MetricsText(t); !strings.Contains(text, metricRerouted+"{") {
+		t.Errorf("no series named exactly %s:\n%s", metricRerouted, strings.Join(linesContaining(text, "rerouted"), "\n"))
+	}
+	if got := col.Counter(t, "otelcol_exporter_slack_records_dropped"); got != 0 {
+		t.Errorf("records_dropped = %v, want 0", got)
+	}
+	assertNoSecrets(t, col, token)
+}

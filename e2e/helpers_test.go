@@ -23,6 +23,7 @@ const (
 	metricDelivered = "otelcol_exporter_slack_records_delivered"
 	metricSent      = "otelcol_exporter_slack_messages_sent"
 	metricAPIErrors = "otelcol_exporter_slack_api_errors"
+	metricRerouted  = "otelcol_exporter_slack_records_rerouted"
 )
 
 // fastDelivery is the part of every scenario's exporter config that keeps it

@@ -531,6 +531,13 @@ func (e *Emulator) SetFault(t testing.TB, f Fault) {
 	e.do(t, http.MethodPost, "/_emu/faults", f, nil)
 }
 
+// SetChannel puts a channel in a state: "missing", "archived", "not_member"
+// or "ok" (posts answer channel_not_found, is_archived, not_in_channel).
+func (e *Emulator) SetChannel(t testing.TB, channel, state string) {
+	t.Helper()
+	e.do(t, http.MethodPost, "/_emu/channels", map[string]string{"channel": channel, "state": state}, nil)
+}
+
 // ClearFaults removes every fault.
 func (e *Emulator) ClearFaults(t testing.TB) {
 	t.Helper()

@@ -86,18 +86,8 @@ func (g *Grouper) Add(res pcommon.Resource, lr plog.LogRecord, severity plog.Sev
 	at := recordTime(lr)
 	e, ok := g.byKey[key]
 	if !ok {
-		e = &Entry{
-			Fingerprint: key,
-			Severity:    severity, SeverityText: lr.SeverityText(), Service: service, Body: body,
-			Resource: allAttributes(res.Attributes(), ""), Attributes: allAttributes(lr.Attributes(), g.opts.Hidden),
-			First: at, Last: at, firstSeenOrder: len(g.entries),
-		}
-		if id := lr.TraceID(); !id.IsEmpty() {
-			e.TraceID = id.String()
-		}
-		if id := lr.SpanID(); !id.IsEmpty() {
-			e.SpanID = id.String()
-		}
+		e = newEntry(res, lr, severity, service, body, at, g.opts.Hidden)
+		e.Fingerprint, e.firstSeenOrder = key, len(g.entries)
 		g.byKey[key] = e
 		g.entries = append(g.entries, e)
 	}
@@ -109,6 +99,35 @@ func (g *Grouper) Add(res pcommon.Resource, lr plog.LogRecord, severity plog.Sev
 	if at.After(e.Last) {
 		e.Last = at
 	}
+}
+
+// newEntry is an entry with lr as its sample and no records counted yet.
+func newEntry(res pcommon.Resource, lr plog.LogRecord, severity plog.SeverityNumber, service, body string, at time.Time, hidden string) *Entry {
+	e := &Entry{
+		Severity: severity, SeverityText: lr.SeverityText(), Service: service, Body: body,
+		Resource: allAttributes(res.Attributes(), ""), Attributes: allAttributes(lr.Attributes(), hidden),
+		First: at, Last: at,
+	}
+	if id := lr.TraceID(); !id.IsEmpty() {
+		e.TraceID = id.String()
+	}
+	if id := lr.SpanID(); !id.IsEmpty() {
+		e.SpanID = id.String()
+	}
+	return e
+}
+
+// One is the entry of lr alone, as Add would make it (without a
+// fingerprint): what a template over one record sees, before any grouping.
+func One(res pcommon.Resource, lr plog.LogRecord, severity plog.SeverityNumber, hidden string) *Entry {
+	service := ""
+	if v, ok := res.Attributes().Get("service.name"); ok {
+		service = v.AsString()
+	}
+	at := recordTime(lr)
+	e := newEntry(res, lr, severity, service, bodyText(lr), at, hidden)
+	e.Count = 1
+	return e
 }
 
 // Entries returns the entries, most frequent first, then in order of first

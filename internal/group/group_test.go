@@ -214,3 +214,22 @@ func TestFingerprintIsShortWhateverTheBody(t *testing.T) {
 	assert.Len(t, entries[0].Fingerprint, 32)
 	assert.NotEqual(t, entries[0].Fingerprint, entries[1].Fingerprint)
 }
+
+func TestOneIsTheEntryAddWouldMakeOfOneRecord(t *testing.T) {
+	t0 := time.Date(2026, 11, 27, 14, 0, 0, 0, time.UTC)
+	lr := record("db down", t0)
+	lr.SetTraceID([16]byte{1})
+	lr.SetSpanID([8]byte{2})
+	lr.SetSeverityText("Err")
+	g := New(Options{Hidden: "slack.destination"})
+	g.Add(resource("checkout"), lr, plog.SeverityNumberError, 0)
+	want := *g.Entries()[0]
+	want.Fingerprint, want.Records = "", nil
+
+	got := One(resource("checkout"), lr, plog.SeverityNumberError, "slack.destination")
+	assert.Equal(t, want, *got)
+	assert.Equal(t, 1, got.Count)
+	assert.Equal(t, "checkout", got.Service)
+	assert.NotEmpty(t, got.TraceID)
+	assert.NotContains(t, got.Attributes, Attr{Key: "slack.destination", Value: "channel:alerts"})
+}

@@ -32,6 +32,7 @@ type TelemetryBuilder struct {
 	ExporterSlackRecordsDropped   metric.Int64Counter
 	ExporterSlackRecordsFiltered  metric.Int64Counter
 	ExporterSlackRecordsFolded    metric.Int64Counter
+	ExporterSlackRecordsRerouted  metric.Int64Counter
 }
 
 // TelemetryBuilderOption applies changes to default builder.
@@ -96,6 +97,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	builder.ExporterSlackRecordsFolded, err = builder.meter.Int64Counter(
 		"otelcol_exporter_slack_records_folded",
 		metric.WithDescription("The part of records_delivered that reached Slack only inside a count (a fold line or an updated counter), never shown on their own. [Alpha]"),
+		metric.WithUnit("{record}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ExporterSlackRecordsRerouted, err = builder.meter.Int64Counter(
+		"otelcol_exporter_slack_records_rerouted",
+		metric.WithDescription("Log records Slack showed in the default channel because Slack refused the channel a route's template named for them (channel_not_found, not_in_channel, is_archived), by Slack's error string; they are also in records_delivered. [Alpha]"),
 		metric.WithUnit("{record}"),
 	)
 	errs = errors.Join(errs, err)

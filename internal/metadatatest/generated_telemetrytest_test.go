@@ -25,6 +25,7 @@ func TestSetupTelemetry(t *testing.T) {
 	tb.ExporterSlackRecordsDropped.Add(context.Background(), 1)
 	tb.ExporterSlackRecordsFiltered.Add(context.Background(), 1)
 	tb.ExporterSlackRecordsFolded.Add(context.Background(), 1)
+	tb.ExporterSlackRecordsRerouted.Add(context.Background(), 1)
 	AssertEqualExporterSlackAPIErrors(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
@@ -41,6 +42,9 @@ func TestSetupTelemetry(t *testing.T) {
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualExporterSlackRecordsFolded(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualExporterSlackRecordsRerouted(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 

@@ -19,6 +19,10 @@ type Layout struct {
 	// opens every message. It is the only markup that ever comes from
 	// outside the exporter, and it comes from the configuration alone.
 	Mention string
+	// Note, when set, is a context line under the header (and mention) of
+	// every message, escaped like log text: why the messages are where
+	// they are ("meant for #payments: channel_not_found").
+	Note string
 	// Title replaces the header; Text replaces an entry's body; Link adds a
 	// link to each entry. Each sees Data. Nil means the default.
 	Title, Text, Link *template.Template

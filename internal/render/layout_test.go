@@ -215,3 +215,29 @@ func TestALiveUpdateStaysWithinLimitsWhateverTheTemplate(t *testing.T) {
 		}
 	}
 }
+
+func TestANoteIsALineUnderTheHeaderAndCountsInTheFrame(t *testing.T) {
+	l := &Layout{Mention: "<!here>", Note: "↪ meant for #payments & <!channel>: channel_not_found"}
+	m := l.Messages([]*group.Entry{entry("checkout", "boom", 1)}, 1)[0]
+	requireWithinLimits(t, m)
+	require.IsType(t, &slack.ContextBlock{}, m.Blocks[2])
+	note := m.Blocks[2].(*slack.ContextBlock).ContextElements.Elements[0].(*slack.TextBlockObject)
+	assert.Equal(t, "↪ meant for #payments &amp; &lt;!channel&gt;: channel_not_found", note.Text)
+	assert.True(t, note.Verbatim)
+	assert.Contains(t, m.Text, "(↪ meant for #payments")
+	assert.Equal(t, 1, strings.Count(m.Text, "<!"), "the only markup is the configured mention")
+	live := l.Live([]*group.Entry{entry("checkout", "boom", 3)}, 0, 0)
+	assert.Equal(t, note.Text, live.Blocks[2].(*slack.ContextBlock).ContextElements.Elements[0].(*slack.TextBlockObject).Text)
+
+	var entries []*group.Entry
+	for i := 0; i < 30; i++ {
+		entries = append(entries, entry("checkout", fmt.Sprintf("distinct error %c", 'a'+i), 1))
+	}
+	records := 0
+	for _, m := range l.Messages(entries, 1) {
+		requireWithinLimits(t, m)
+		records += m.Records()
+	}
+	assert.Equal(t, 30, records)
+	assert.Nil(t, (&Layout{}).noteBlock())
+}

@@ -142,7 +142,19 @@ func (l *Layout) frame() (blocks, size int) {
 		blocks++
 		size += jsonSize([]slack.Block{m})
 	}
+	if n := l.noteBlock(); n != nil {
+		blocks++
+		size += jsonSize([]slack.Block{n})
+	}
 	return blocks, size
+}
+
+// noteBlock is the layout's note as a context line, or nil.
+func (l *Layout) noteBlock() slack.Block {
+	if l.Note == "" {
+		return nil
+	}
+	return slack.NewContextBlock("", mrkdwn(fit(l.Note, maxContextElement)))
 }
 
 // mentionBlock is the configured mention as a block, or nil. It is not
@@ -168,6 +180,9 @@ func (l *Layout) compose(entries []*group.Entry, blocks []slack.Block, folded, f
 	if mention := l.mentionBlock(); mention != nil {
 		m.Blocks = append(m.Blocks, mention)
 	}
+	if note := l.noteBlock(); note != nil {
+		m.Blocks = append(m.Blocks, note)
+	}
 	m.Blocks = append(m.Blocks, blocks...)
 	if foldedGroups > 0 {
 		m.Blocks = append(m.Blocks, slack.NewContextBlock("", mrkdwn(foldText(folded, foldedGroups))))
@@ -176,6 +191,9 @@ func (l *Layout) compose(entries []*group.Entry, blocks []slack.Block, folded, f
 	m.Metadata = metadata(entries, folded, foldedGroups)
 	if l.Destination != "" {
 		m.Metadata.EventPayload["destination"] = l.Destination
+	}
+	if l.Note != "" {
+		m.Text = "(" + fit(l.Note, maxContextElement) + ") " + m.Text
 	}
 	if l.Mention != "" {
 		m.Text = l.Mention + " " + m.Text

@@ -97,6 +97,10 @@ type evaluation struct {
 	resource    []uint8
 	resourceCtx *ottlresource.TransformContext
 	recordCtx   *ottllog.TransformContext
+
+	// resolved holds, by route, the destination a per-resource Resolve
+	// gave this resource ("" until asked).
+	resolved []string
 }
 
 func (e *evaluation) any(conds anyOf) bool {
@@ -148,6 +152,7 @@ func (e *evaluation) nextRecord() {
 func (e *evaluation) newResource(rl plog.ResourceLogs) {
 	e.close()
 	clear(e.resource)
+	clear(e.resolved)
 	e.rl = rl
 }
 

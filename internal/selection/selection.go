@@ -23,6 +23,13 @@ const DestinationAttribute = "slack.destination"
 type Route struct {
 	Condition   string
 	Destination string
+	// Resolve, when set, names the destination of each record the route
+	// matches, instead of Destination: a templated channel. It must never
+	// return "" (it falls back to a destination of its own choosing).
+	Resolve func(rl plog.ResourceLogs, lr plog.LogRecord) string
+	// PerResource says Resolve reads only the resource: it runs once per
+	// resource, not once per record.
+	PerResource bool
 }
 
 // Config says which records to keep and where they go.
@@ -41,6 +48,8 @@ type Config struct {
 type route struct {
 	condition   *condition
 	destination string
+	resolve     func(plog.ResourceLogs, plog.LogRecord) string
+	perResource bool
 }
 
 // Selector filters and routes log records.
@@ -73,7 +82,7 @@ func New(cfg Config, set component.TelemetrySettings) (*Selector, error) {
 		if err != nil {
 			return nil, fmt.Errorf("routes[%d].condition: %w", i, err)
 		}
-		s.routes = append(s.routes, route{condition: cond[0], destination: r.Destination})
+		s.routes = append(s.routes, route{condition: cond[0], destination: r.Destination, resolve: r.Resolve, perResource: r.PerResource})
 	}
 	s.resourceSlots = c.slots
 	s.needsOTTL = len(s.include) != 0 || len(s.exclude) != 0 || len(s.routes) != 0
@@ -87,7 +96,7 @@ func New(cfg Config, set component.TelemetrySettings) (*Selector, error) {
 // resource is evaluated once per resource.
 func (s *Selector) Select(ctx context.Context, ld plog.Logs) (kept plog.Logs, filtered int) {
 	out := logcopy.NewTagged(DestinationAttribute)
-	eval := evaluation{ctx: ctx, logger: s.logger, resource: make([]uint8, s.resourceSlots)}
+	eval := evaluation{ctx: ctx, logger: s.logger, resource: make([]uint8, s.resourceSlots), resolved: make([]string, len(s.routes))}
 	for _, rl := range ld.ResourceLogs().All() {
 		eval.newResource(rl)
 		for _, sl := range rl.ScopeLogs().All() {
@@ -124,12 +133,27 @@ func (s *Selector) destination(e *evaluation) (string, bool) {
 	if e.any(s.exclude) {
 		return "", false
 	}
-	for _, r := range s.routes {
+	for i, r := range s.routes {
 		if e.match(r.condition) {
-			return r.destination, true
+			return e.destinationOf(i, r), true
 		}
 	}
 	return s.defaultDestination, true
+}
+
+// destinationOf is the destination route i gives the record: its own, or
+// what its Resolve says, kept for the resource's other records when it
+// reads only the resource.
+func (e *evaluation) destinationOf(i int, r route) string {
+	switch {
+	case r.resolve == nil:
+		return r.destination
+	case !r.perResource:
+		return r.resolve(e.rl, e.lr)
+	case e.resolved[i] == "":
+		e.resolved[i] = r.resolve(e.rl, e.lr)
+	}
+	return e.resolved[i]
 }
 
 // Destination is the destination a queued record was routed to: its

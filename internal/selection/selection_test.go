@@ -2,6 +2,7 @@ package selection
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -211,4 +212,50 @@ func TestResourceConditionsAreDecidedPerResourceAndRecordOnesPerRecord(t *testin
 
 	// Records of one scope routed apart go to two tagged copies of it.
 	assert.Equal(t, 2, kept.ResourceLogs().At(1).ScopeLogs().Len())
+}
+
+// A route with Resolve names each matching record's destination itself: per
+// record, or once per resource when it says it reads only the resource.
+func TestResolvedRoutesNameTheirDestinationPerRecordOrPerResource(t *testing.T) {
+	var perRecord, perResource int
+	s := newSelector(t, Config{
+		MinSeverity: plog.SeverityNumberError,
+		Routes: []Route{
+			{Condition: `attributes["by"] == "record"`, Resolve: func(_ plog.ResourceLogs, lr plog.LogRecord) string {
+				perRecord++
+				return "rec:" + lr.Body().Str()
+			}},
+			{Condition: `resource.attributes["team"] != nil`, PerResource: true, Resolve: func(rl plog.ResourceLogs, _ plog.LogRecord) string {
+				perResource++
+				v, _ := rl.Resource().Attributes().Get("team")
+				return "team:" + v.Str()
+			}},
+		},
+		DefaultDestination: "default",
+	})
+	in := plog.NewLogs()
+	for _, team := range []string{"pay", "ship", ""} {
+		rl := in.ResourceLogs().AppendEmpty()
+		if team != "" {
+			rl.Resource().Attributes().PutStr("team", team)
+		}
+		sl := rl.ScopeLogs().AppendEmpty()
+		for i, by := range []string{"record", "", "", "record"} {
+			lr := sl.LogRecords().AppendEmpty()
+			lr.SetSeverityNumber(plog.SeverityNumberError)
+			if by != "" {
+				lr.Attributes().PutStr("by", by)
+			}
+			lr.Body().SetStr(fmt.Sprintf("%s-%d", team, i))
+		}
+	}
+	kept, filtered := s.Select(context.Background(), in)
+	assert.Zero(t, filtered)
+	assert.Equal(t, map[string]string{
+		"pay-0": "rec:pay-0", "pay-1": "team:pay", "pay-2": "team:pay", "pay-3": "rec:pay-3",
+		"ship-0": "rec:ship-0", "ship-1": "team:ship", "ship-2": "team:ship", "ship-3": "rec:ship-3",
+		"-0": "rec:-0", "-1": "default", "-2": "default", "-3": "rec:-3",
+	}, bodies(kept))
+	assert.Equal(t, 6, perRecord, "once per matching record")
+	assert.Equal(t, 2, perResource, "once per resource that matched, however many of its records did")
 }

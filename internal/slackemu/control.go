@@ -29,6 +29,10 @@ func (s *Server) controlRoutes(m *http.ServeMux) {
 		s.ClearFaults()
 		jsonOut(w, http.StatusOK, map[string]any{"ok": true})
 	}))
+	m.Handle("GET /_emu/channels", s.logged(func(w http.ResponseWriter, _ *http.Request) {
+		jsonOut(w, http.StatusOK, map[string]any{"channels": s.ChannelStates()})
+	}))
+	m.Handle("POST /_emu/channels", s.logged(s.postChannel))
 	m.Handle("GET /_emu/stats", s.logged(func(w http.ResponseWriter, _ *http.Request) {
 		jsonOut(w, http.StatusOK, s.Stats())
 	}))
@@ -72,6 +76,23 @@ func (s *Server) postFault(w http.ResponseWriter, r *http.Request) {
 	}
 	_ = f.normalize(s.opts.RetryAfter) // echo the fault as it is in force, defaults filled
 	jsonOut(w, http.StatusOK, map[string]any{"ok": true, "fault": f})
+}
+
+// postChannel sets a channel's state: {"channel":"#x","state":"archived"}.
+func (s *Server) postChannel(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Channel string       `json:"channel"`
+		State   ChannelState `json:"state"`
+	}
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&req); err != nil {
+		jsonOut(w, http.StatusBadRequest, map[string]any{"ok": false, "error": err.Error()})
+		return
+	}
+	if err := s.SetChannel(req.Channel, req.State); err != nil {
+		jsonOut(w, http.StatusBadRequest, map[string]any{"ok": false, "error": err.Error()})
+		return
+	}
+	jsonOut(w, http.StatusOK, map[string]any{"ok": true})
 }
 
 func jsonOut(w http.ResponseWriter, status int, v any) {

@@ -5,7 +5,8 @@
 // bot token, and incoming webhooks — and enforces Slack's size and rate limits,
 // so a message Slack would reject fails here too. It records what was posted and
 // can be told to misbehave (errors, 429s, hangs, dropped connections) through the
-// /_emu/ control endpoints or the Go API.
+// /_emu/ control endpoints or the Go API, and to treat a channel as missing,
+// archived or without the bot (channel_not_found, is_archived, not_in_channel).
 //
 // In-process use from a test:
 //
@@ -29,6 +30,8 @@
 //	POST   /_emu/faults                       {"target","method","mode","status","error","body","retry_after","latency","count","for"}
 //	GET    /_emu/faults                       {"faults":[...]} in force
 //	DELETE /_emu/faults[?target=]             end all faults, or one
+//	POST   /_emu/channels                     {"channel":"#x","state":"missing"|"archived"|"not_member"|"ok"}
+//	GET    /_emu/channels                     {"channels":{"#x":"archived"}}: channels not ok
 //	GET    /_emu/stats                        {"destinations":{dest:{requests,accepted,throttled,errors}},"totals":{...}}
 //	GET    /_emu/calls                        {"calls":[{method,dest,thread_ts,at,status,error,retry_after,injected}]}
 //

@@ -51,6 +51,10 @@ type Server struct {
 	spent    []*activeFault // count used up, but requests they hold still wait
 	stats    map[string]*DestStats
 	buckets  map[string]*bucket
+
+	// channelStates: channels that are missing, archived or without the
+	// bot (SetChannel); absent means ChannelOK.
+	channelStates map[string]ChannelState
 }
 
 // New returns a ready emulator.
@@ -102,7 +106,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.Serve
 // and makes later waits end at once, so an http.Server can shut down promptly.
 func (s *Server) Close() { s.closeOnce.Do(func() { close(s.closed) }) }
 
-// Reset forgets messages, faults, statistics and rate-limit state. Channel ids
+// Reset forgets messages, faults, channel states, statistics and rate-limit state. Channel ids
 // are derived from names, and ts keep increasing, so neither is reset.
 func (s *Server) Reset() {
 	s.mu.Lock()
@@ -119,6 +123,7 @@ func (s *Server) resetLocked() {
 	s.spent = nil
 	s.stats = map[string]*DestStats{}
 	s.buckets = map[string]*bucket{}
+	s.channelStates = map[string]ChannelState{}
 }
 
 // serveSlack takes every Slack call through the same steps: count it, wait the

@@ -18,11 +18,14 @@ type Call struct {
 	// "" when accepted.
 	Error      string `json:"error,omitempty"`
 	RetryAfter int    `json:"retry_after,omitempty"`
-	// Injected says a fault answered the call, not Slack's rules.
+	// Injected says a fault answered the call, or the state the test put
+	// its channel in (SetChannel), not Slack's rules.
 	Injected bool `json:"injected,omitempty"`
 	// RequestID is the client's X-Request-Id header, so a test can join
 	// the client's own timings to the call.
 	RequestID string `json:"request_id,omitempty"`
+	// TS is the message a chat.update is for.
+	TS string `json:"ts,omitempty"`
 }
 
 // Calls returns every Slack call since the last reset, in arrival order.
@@ -71,7 +74,7 @@ func (s *Server) countRequest(c *call) {
 	defer s.mu.Unlock()
 	s.destStatsLocked(c).Requests++
 	c.logged = len(s.calls)
-	s.calls = append(s.calls, Call{Method: c.method, Dest: statsKey(c), ThreadTS: c.threadTS, At: time.Now(), RequestID: c.requestID})
+	s.calls = append(s.calls, Call{Method: c.method, Dest: statsKey(c), ThreadTS: c.threadTS, TS: c.ts, At: time.Now(), RequestID: c.requestID})
 }
 
 // countOutcome counts how a call ended: a 429, an error, or accepted.

@@ -61,6 +61,10 @@ func (s *Server) admit(c *call, method string) (blocks, metadata json.RawMessage
 	if c.channelID == "" {
 		return nil, nil, c.errorReply("channel_not_found"), false
 	}
+	if code := s.channelRefusal(c); code != "" {
+		c.injected = true
+		return nil, nil, c.errorReply(code), false
+	}
 	s.mu.Lock()
 	allowed := s.allowLocked(method+" "+c.dest, time.Now())
 	s.mu.Unlock()
