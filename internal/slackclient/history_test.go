@@ -2,8 +2,8 @@ package slackclient
 
 import (
 	"context"
-	"fmt"
 	"net/http/httptest"
+	"strconv"
 	"testing"
 	"time"
 
@@ -28,7 +28,7 @@ func TestRecentReadsEveryPageSinceAndChannelIDsListsThem(t *testing.T) {
 	time.Sleep(2 * time.Millisecond)
 	var posted []string
 	for i := range historyPageSize + 5 { // more than one page
-		ref, err := api.Post(ctx, "#alerts", "", fmt.Sprint(i), nil, meta)
+		ref, err := api.Post(ctx, "#alerts", "", strconv.Itoa(i), nil, meta)
 		require.NoError(t, err)
 		posted = append(posted, ref.TS)
 	}
