@@ -1,0 +1,112 @@
+package slackexporter // import "github.com/slackexporter/slackexporter"
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/slackexporter/slackexporter/internal/logcopy"
+	"github.com/slackexporter/slackexporter/internal/selection"
+)
+
+// Router is the exporter's selection (severity, include, exclude, then the
+// first matching route) for a component that runs it before the exporter
+// does: the slackroute processor on a fleet's agents. It is built from the
+// exporter's own Config, so both sides filter and route alike.
+type Router struct {
+	selector *selection.Selector
+	// owners maps a destination key (as Select tags records) to the key of
+	// the place its messages are posted and paced: a channel whatever the
+	// mention, a webhook by its URL.
+	owners map[string]string
+}
+
+// Owned is the part of a batch that goes to one owner.
+type Owned struct {
+	// Owner names the channel ("channel:alerts") or webhook
+	// ("webhook:<hash of its URL>") the records go to. It never holds a
+	// secret. The exporter paces each owner with one rate limiter, so in a
+	// fleet each owner should be handled by one gateway at a time.
+	Owner string
+	Logs  plog.Logs
+}
+
+// NewRouter compiles cfg's selection. cfg should have passed
+// ValidateSelection.
+func NewRouter(cfg *Config, set component.TelemetrySettings) (*Router, error) {
+	minSeverity, err := selection.ParseMinSeverity(cfg.Filter.MinSeverity)
+	if err != nil {
+		return nil, err
+	}
+	// An agent has no token: the mode is told by webhook_url alone.
+	defaultKey := webhookKey(string(cfg.WebhookURL), cfg.Mention)
+	if cfg.WebhookURL == "" {
+		defaultKey = channelKey(cfg.Channel, cfg.Mention)
+	}
+	defaultOwner := defaultOwnerKey(cfg)
+	sel := selection.Config{
+		MinSeverity:        minSeverity,
+		Include:            cfg.Filter.Include,
+		Exclude:            cfg.Filter.Exclude,
+		DefaultDestination: defaultKey,
+	}
+	r := &Router{owners: map[string]string{defaultKey: defaultOwner}}
+	for _, route := range cfg.Routes {
+		key := routeDestinationKey(route)
+		sel.Routes = append(sel.Routes, selection.Route{Condition: route.Condition, Destination: key})
+		r.owners[key] = routeOwnerKey(route)
+	}
+	if r.selector, err = selection.New(sel, set); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// Split returns copies of the records of ld that the exporter would keep,
+// one Owned per owner in a stable order, and how many records it dropped.
+// ld is never modified.
+func (r *Router) Split(ctx context.Context, ld plog.Logs) (owned []Owned, filtered int) {
+	kept, filtered := r.selector.Select(ctx, ld)
+	if kept.LogRecordCount() == 0 {
+		return nil, filtered
+	}
+	builders := map[string]*logcopy.Builder{}
+	for _, rl := range kept.ResourceLogs().All() {
+		for _, sl := range rl.ScopeLogs().All() {
+			for _, lr := range sl.LogRecords().All() {
+				owner := r.owners[selection.Destination(sl, lr)]
+				b, ok := builders[owner]
+				if !ok {
+					b = logcopy.New()
+					builders[owner] = b
+				}
+				b.Append(rl, sl, lr)
+			}
+		}
+	}
+	owned = make([]Owned, 0, len(builders))
+	for owner, b := range builders {
+		owned = append(owned, Owned{Owner: owner, Logs: b.Logs()})
+	}
+	slices.SortFunc(owned, func(a, b Owned) int { return strings.Compare(a.Owner, b.Owner) })
+	return owned, filtered
+}
+
+// The owner keys: what one rate limiter paces (see start): a channel by
+// name, whatever the mention; a webhook by its URL, hashed.
+func defaultOwnerKey(cfg *Config) string {
+	if cfg.WebhookURL == "" {
+		return channelKey(cfg.Channel, "")
+	}
+	return webhookKey(string(cfg.WebhookURL), "")
+}
+
+func routeOwnerKey(r RouteConfig) string {
+	if r.Channel != "" {
+		return channelKey(r.Channel, "")
+	}
+	return webhookKey(string(r.WebhookURL), "")
+}
