@@ -6,9 +6,12 @@ package e2e
 // One agent and two gateways run the example configs as they are
 // (examples/fleet, from the repository root) against a Kafka-protocol broker
 // on loopback (franz-go's kfake, in this process) and the Slack emulator.
-// One gateway is killed with SIGKILL mid-stream: every record must still
-// reach its channel, and a record may be shown twice only if the killed
-// gateway could have been delivering it (it was emitted before the kill).
+// One gateway is killed with SIGKILL mid-stream, while Slack answers 503
+// for half the channels: every record must still reach its channel (records
+// the killed gateway had consumed but not delivered included: with
+// sending_queue.wait_for_result off they are lost, and this test fails),
+// and a record may be shown twice only if the killed gateway could have
+// been delivering it (it was emitted before the kill).
 
 import (
 	"context"
@@ -133,11 +136,13 @@ func TestFleetKillAGatewayMidStream(t *testing.T) {
 
 	// The stream: every 500 ms one ERROR record per channel, each with a
 	// word of its own, and one INFO record (filtered at the agent). The
-	// gateway that has delivered more is killed 6 s in.
+	// gateway that has delivered more is killed 8 s in, amid a Slack outage.
 	const (
-		ticks  = 32
+		ticks  = 36
 		period = 500 * time.Millisecond
-		killAt = 12
+		killAt = 16
+		// Ticks of Slack outage before the kill (3 s).
+		outageBefore = 6
 	)
 	var (
 		sent    []fleetRecord
@@ -160,6 +165,19 @@ func TestFleetKillAGatewayMidStream(t *testing.T) {
 		}
 		senders[tick%len(senders)].Emit(ctx, Record(log.SeverityInfo, "routine progress note"))
 		infos++
+		if tick == killAt-outageBefore {
+			// Slack answers 503 for half the channels from 3 s before the
+			// kill to 2 s after it: the gateways hold records they
+			// consumed but could not deliver, for longer than the commit
+			// interval. Marked before delivery (as without
+			// wait_for_result), they would be committed and die with the
+			// killed gateway; marked after, its successor delivers them.
+			// The other channels flow, so some records are delivered but
+			// not yet committed at the kill: the duplicates.
+			for _, ch := range fleetChannels[:3] {
+				emu.SetFault(t, Fault{Target: ch, Mode: "status", Status: 503, For: "5s"})
+			}
+		}
 		if tick == killAt {
 			a, b := gateways[0].Counter(t, metricSent), gateways[1].Counter(t, metricSent)
 			killed = gateways[0]
