@@ -18,10 +18,6 @@ import (
 // exporter's own Config, so both sides filter and route alike.
 type Router struct {
 	selector *selection.Selector
-	// owners maps a destination key (as Select tags records) to the key of
-	// the place its messages are posted and paced: a channel whatever the
-	// mention, a webhook by its URL.
-	owners map[string]string
 }
 
 // Owned is the part of a batch that goes to one owner.
@@ -46,18 +42,15 @@ func NewRouter(cfg *Config, set component.TelemetrySettings) (*Router, error) {
 	if cfg.WebhookURL == "" {
 		defaultKey = channelKey(cfg.Channel, cfg.Mention)
 	}
-	defaultOwner := defaultOwnerKey(cfg)
 	sel := selection.Config{
 		MinSeverity:        minSeverity,
 		Include:            cfg.Filter.Include,
 		Exclude:            cfg.Filter.Exclude,
 		DefaultDestination: defaultKey,
 	}
-	r := &Router{owners: map[string]string{defaultKey: defaultOwner}}
+	r := &Router{}
 	for _, route := range cfg.Routes {
-		key := routeDestinationKey(route)
-		sel.Routes = append(sel.Routes, selection.Route{Condition: route.Condition, Destination: key})
-		r.owners[key] = routeOwnerKey(route)
+		sel.Routes = append(sel.Routes, selection.Route{Condition: route.Condition, Destination: routeDestinationKey(route)})
 	}
 	if r.selector, err = selection.New(sel, set); err != nil {
 		return nil, err
@@ -77,7 +70,7 @@ func (r *Router) Split(ctx context.Context, ld plog.Logs) (owned []Owned, filter
 	for _, rl := range kept.ResourceLogs().All() {
 		for _, sl := range rl.ScopeLogs().All() {
 			for _, lr := range sl.LogRecords().All() {
-				owner := r.owners[selection.Destination(sl, lr)]
+				owner := ownerKey(selection.Destination(sl, lr))
 				b, ok := builders[owner]
 				if !ok {
 					b = logcopy.New()
@@ -95,18 +88,12 @@ func (r *Router) Split(ctx context.Context, ld plog.Logs) (owned []Owned, filter
 	return owned, filtered
 }
 
-// The owner keys: what one rate limiter paces (see start): a channel by
-// name, whatever the mention; a webhook by its URL, hashed.
-func defaultOwnerKey(cfg *Config) string {
-	if cfg.WebhookURL == "" {
-		return channelKey(cfg.Channel, "")
-	}
-	return webhookKey(string(cfg.WebhookURL), "")
-}
-
-func routeOwnerKey(r RouteConfig) string {
-	if r.Channel != "" {
-		return channelKey(r.Channel, "")
-	}
-	return webhookKey(string(r.WebhookURL), "")
+// ownerKey is the key of the place a destination posts to, which one rate
+// limiter paces (see start): its destination key less the mention, so a
+// channel whatever the mention ("channel:alerts"), a webhook by its hashed
+// URL. Neither a channel name nor a hash holds a space; withMention adds
+// one before the mention.
+func ownerKey(destinationKey string) string {
+	owner, _, _ := strings.Cut(destinationKey, " ")
+	return owner
 }

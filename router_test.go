@@ -138,3 +138,13 @@ func TestValidateSelectionChecksOnlyWhatSelects(t *testing.T) {
 		assert.Contains(t, full, lines[i+1])
 	}
 }
+
+func TestOwnerKeyIsTheDestinationLessItsMention(t *testing.T) {
+	for _, mention := range []string{"", "here", "<!subteam^S123>", "U0123"} {
+		assert.Equal(t, channelKey("#alerts", ""), ownerKey(channelKey("#alerts", mention)), mention)
+		assert.Equal(t, channelKey("alerts", ""), ownerKey(channelKey("#alerts", mention)), mention)
+		url := "https://hooks.example/services/T1/B1/x"
+		assert.Equal(t, webhookKey(url, ""), ownerKey(webhookKey(url, mention)), mention)
+	}
+	assert.NotEqual(t, ownerKey(channelKey("#a", "")), ownerKey(channelKey("#b", "")))
+}

@@ -13,18 +13,29 @@ import (
 	"go.opentelemetry.io/collector/client"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/confmap"
-	"go.opentelemetry.io/collector/confmap/confmaptest"
+	"go.opentelemetry.io/collector/confmap/provider/envprovider"
+	"go.opentelemetry.io/collector/confmap/provider/fileprovider"
 	"go.opentelemetry.io/collector/consumer"
 	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/processor/processortest"
 )
 
-// loadShared loads the fleet example's shared slack exporter config, as an
-// agent does (its env references left unexpanded: they are delivery keys).
+// loadShared resolves the fleet example's shared slack exporter config as
+// an agent's collector does (file and env providers, no Slack variables
+// set) and decodes it.
 func loadShared(t *testing.T) *Config {
 	t.Helper()
-	cm, err := confmaptest.LoadConf(filepath.Join("..", "..", "examples", "fleet", "slack.yaml"))
+	t.Setenv("SLACK_BOT_TOKEN", "")
+	path, err := filepath.Abs(filepath.Join("..", "..", "examples", "fleet", "slack.yaml"))
+	require.NoError(t, err)
+	resolver, err := confmap.NewResolver(confmap.ResolverSettings{
+		URIs:              []string{"file:" + path},
+		ProviderFactories: []confmap.ProviderFactory{fileprovider.NewFactory(), envprovider.NewFactory()},
+		DefaultScheme:     "env",
+	})
+	require.NoError(t, err)
+	cm, err := resolver.Resolve(context.Background())
 	require.NoError(t, err)
 	cfg := NewFactory().CreateDefaultConfig().(*Config)
 	require.NoError(t, cm.Unmarshal(cfg))
@@ -164,8 +175,10 @@ func TestAFailingChannelDoesNotStopTheOthers(t *testing.T) {
 func TestConfigIsTheExportersKeysAndErrors(t *testing.T) {
 	cfg := loadShared(t)
 	assert.NoError(t, confmap.Validate(cfg), "no token needed")
+	assert.Empty(t, string(cfg.exporter.Token))
 	assert.Equal(t, "#alerts", cfg.exporter.Channel)
 	assert.Len(t, cfg.exporter.Routes, 5)
+	assert.Equal(t, 16.0, cfg.exporter.Threads.UpdatesPerMinute, "the gateway settings are read, and ignored")
 
 	// An unknown key is refused, as by the exporter.
 	bad := NewFactory().CreateDefaultConfig().(*Config)
