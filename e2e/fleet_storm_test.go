@@ -428,7 +428,8 @@ func (r fleetReport) markdown() string {
 
 - **Partitions**: the ceiling on gateways doing work. A channel lives on one partition (its key's hash), so two
   channels may share one, and more gateways than partitions idle. Give the topic several times as many partitions
-  as gateways; adding partitions later moves channels (the hash changes), so choose once.
+  as gateways; adding partitions later moves channels (the hash changes), so choose once. Create the topic
+  beforehand: agent.yaml does not let the producer auto-create it with the broker's default (often 1 partition).
 - **session_timeout** (receiver): how long a dead gateway keeps its channels; takeover is about this plus a
   rebalance. Lower is faster failover but evicts a gateway stalled by a long GC or CPU starvation. heartbeat_interval
   about a third of it.
