@@ -258,6 +258,9 @@ func TestFleetKillAGatewayMidStream(t *testing.T) {
 	if survivor.Counter(t, metricSent) == 0 {
 		t.Error("the surviving gateway posted nothing")
 	}
+	if owned := survivor.Counter(t, metricPartitionStart) - survivor.Counter(t, metricPartitionClose); owned != fleetPartitions {
+		t.Errorf("the surviving gateway owns %v partitions, want all %d: it did not take over", owned, fleetPartitions)
+	}
 
 	// Kafka: every record keyed by its channel, each key on one partition.
 	keys := topicKeys(t, brokers, fleetTopic, len(sent))
@@ -279,7 +282,7 @@ func TestFleetKillAGatewayMidStream(t *testing.T) {
 		}
 		throttled = append(throttled, fmt.Sprintf("%s %d", ch, stats.Destinations[ch].Throttled))
 	}
-	t.Logf("fleet: %d records sent, %d shown (%d duplicated), 0 lost; %d messages; takeover (longest silence of a channel across the kill) %v; all shown %v after the kill; 429s: %s; total %v",
+	t.Logf("fleet: %d records sent, %d shown (%d duplicated), 0 lost; %d messages; longest silence of a channel across the kill (the outage included) %v; all shown %v after the kill; 429s: %s; total %v",
 		len(sent), len(sent)+duplicated, duplicated, len(msgs), longestGap(msgs, killed0).Round(100*time.Millisecond),
 		delivered.Sub(killed0).Round(100*time.Millisecond), strings.Join(throttled, ", "), time.Since(started).Round(100*time.Millisecond))
 }
