@@ -198,3 +198,11 @@ func TestConfigIsTheExportersKeysAndErrors(t *testing.T) {
 	require.NoError(t, out.Marshal(map[string]any{"slackroute": cfg}))
 	assert.Equal(t, "#alerts", out.Get("slackroute::channel"))
 }
+
+func TestFactory(t *testing.T) {
+	f := NewFactory()
+	assert.Equal(t, "slackroute", f.Type().String())
+	require.NoError(t, componenttest.CheckConfigStruct(f.CreateDefaultConfig()))
+	// The default alone names no channel: refused at startup, naming the key.
+	assert.ErrorContains(t, confmap.Validate(f.CreateDefaultConfig()), "channel: required")
+}
