@@ -63,6 +63,9 @@ func cpuSeconds(pid int) float64 {
 
 type fleetChannelFigures struct {
 	sent, shown, top, updates, throttled, fingerprints, multiTop int
+	// 429s by method, and the first one's time from the storm's start.
+	throttledBy   map[string]int
+	firstThrottle time.Duration
 }
 
 func TestFleetStorm(t *testing.T) {
@@ -285,6 +288,15 @@ func TestFleetStorm(t *testing.T) {
 		}
 		maxUpdatesPerMinute = max(maxUpdatesPerMinute, j-i+1)
 	}
+	for _, c := range calls {
+		if f := figures[c.Dest]; f != nil && c.Status == 429 {
+			if f.throttledBy == nil {
+				f.throttledBy = map[string]int{}
+				f.firstThrottle = c.At.Sub(stormStart)
+			}
+			f.throttledBy[c.Method]++
+		}
+	}
 	for ch, f := range figures {
 		if f.throttled > 1 {
 			t.Errorf("%s was answered 429 %d times, want at most 1", ch, f.throttled)
@@ -386,7 +398,7 @@ func (r fleetReport) markdown() string {
 	p("| gateway CPU per record delivered (all gateways) | %.1f µs |\n", r.gatewayCPUPerRec*1e6)
 	p("| messages posted per gateway before the kill | %v (the killed one had delivered %.0f records) |\n\n", r.postedBeforeKill, r.killedDelivered)
 
-	p("Per channel:\n\n| channel | sent | shown | top-level messages | fingerprints | fingerprints in more than one top-level message | chat.update | 429s |\n")
+	p("Per channel:\n\n| channel | sent | shown | top-level messages | fingerprints | fingerprints in more than one top-level message | chat.update | 429s (method, first at) |\n")
 	p("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
 	channels := make([]string, 0, len(r.figures))
 	for ch := range r.figures {
@@ -395,7 +407,16 @@ func (r fleetReport) markdown() string {
 	sort.Strings(channels)
 	for _, ch := range channels {
 		f := r.figures[ch]
-		p("| %s | %d | %d | %d | %d | %d | %d | %d |\n", ch, f.sent, f.shown, f.top, f.fingerprints, f.multiTop, f.updates, f.throttled)
+		throttled := strconv.Itoa(f.throttled)
+		if len(f.throttledBy) > 0 {
+			var by []string
+			for m, n := range f.throttledBy {
+				by = append(by, fmt.Sprintf("%s %d", m, n))
+			}
+			sort.Strings(by)
+			throttled += fmt.Sprintf(" (%s, %v into the storm)", strings.Join(by, ", "), f.firstThrottle.Round(100*time.Millisecond))
+		}
+		p("| %s | %d | %d | %d | %d | %d | %d | %s |\n", ch, f.sent, f.shown, f.top, f.fingerprints, f.multiTop, f.updates, throttled)
 	}
 	p("\nFingerprints by the number of top-level messages that show them (fingerprints in messages):")
 	keys := make([]int, 0, len(r.spread))
