@@ -381,3 +381,99 @@ func topicKeys(t *testing.T, brokers, topic string, want int) map[string][]int32
 	}
 	return keys
 }
+
+// A gateway's exporter gives up on a push (Slack answers 503 for longer than
+// retry_on_failure.max_elapsed_time, shortened to 5 s here): ConsumeLogs
+// fails, the Kafka record stays unmarked, and the Kafka receiver retries it
+// (error_backoff) until Slack takes it: nothing lost. A message Slack refuses
+// for good (channel_not_found) is dropped and counted, and its partition
+// goes on: later records of that channel still arrive.
+func TestFleetGatewayRetriesWhatSlackDidNotTakeAndSkipsWhatItRefused(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the fleet runs three processes for about half a minute")
+	}
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	brokers := startKafka(t, fleetPartitions, fleetTopic)
+	emu := StartEmulator(t, "-rate", "1")
+	kafkaEnv := []string{"KAFKA_BROKERS=" + brokers, "KAFKA_TOPIC=" + fleetTopic, "KAFKA_GROUP=e2e-retry"}
+	gateway := harness.StartCollectorFile(t, root, "examples/fleet/gateway.yaml", false,
+		append(append(slices.Clone(kafkaEnv), emu.Env()...), "SLACK_RETRY_MAX_ELAPSED=5s")...)
+	agent := harness.StartCollectorFile(t, root, "examples/fleet/agent.yaml", true, kafkaEnv...)
+	Eventually(t, 30*time.Second, func() error {
+		if owned := gateway.Counter(t, metricPartitionStart); owned != fleetPartitions {
+			return fmt.Errorf("the gateway owns %v partitions, want %d", owned, fleetPartitions)
+		}
+		return nil
+	})
+
+	emu.SetFault(t, Fault{Target: "#payments", Mode: "status", Status: 503, For: "10s"})
+	emu.SetFault(t, Fault{Target: "#search", Mode: "error", Error: "channel_not_found", Count: 1})
+	channels := []string{"#payments", "#search", "#checkout"}
+	senders := map[string]*Sender{}
+	for i, ch := range channels {
+		senders[ch] = agent.NewSender(t, attribute.String("service.name", "svc-"+word(i)), attribute.String("slack.channel", ch))
+	}
+	var sent []fleetRecord
+	for tick := range 12 {
+		for _, ch := range channels {
+			w := word(2000 + len(sent))
+			sent = append(sent, fleetRecord{word: w, channel: ch, emitted: time.Now()})
+			senders[ch].Emit(context.Background(), Record(log.SeverityError, fmt.Sprintf("%s order step %s failed", strings.TrimPrefix(ch, "#"), w)))
+		}
+		if tick%2 == 1 {
+			for _, s := range senders {
+				s.Flush(t)
+			}
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+
+	// #payments and #checkout: every record; #search: every record but
+	// those of the refused message, which are counted as dropped.
+	missingIn := func(shown map[string][]shownAt) map[string][]string {
+		out := map[string][]string{}
+		for _, r := range sent {
+			if len(shown[r.word]) == 0 {
+				out[r.channel] = append(out[r.channel], r.word)
+			}
+		}
+		return out
+	}
+	var shown map[string][]shownAt
+	Eventually(t, 60*time.Second, func() error {
+		shown, _ = shownWords(t, emu.Messages(t, ""))
+		missing := missingIn(shown)
+		dropped := int(gateway.Counter(t, "otelcol_exporter_slack_records_dropped", "error=channel_not_found"))
+		if len(missing["#payments"])+len(missing["#checkout"]) > 0 || len(missing["#search"]) != dropped {
+			return fmt.Errorf("not shown yet: %v; %d dropped", missing, dropped)
+		}
+		return nil
+	})
+	missing := missingIn(shown)
+	if len(missing["#search"]) == 0 {
+		t.Errorf("no #search record was refused: the fault did not fire")
+	}
+	last := sent[len(sent)-2] // the last #search record
+	if last.channel != "#search" || len(shown[last.word]) == 0 {
+		t.Errorf("the last #search record (%s) was not shown: its partition stopped after the refusal", last.word)
+	}
+	if got := gateway.Counter(t, metricSendFailed); got == 0 {
+		t.Errorf("%s = 0: the exporter never gave up on a push, so the Kafka receiver's retry was not exercised", metricSendFailed)
+	}
+	if !strings.Contains(gateway.Logs(), "Backing off due to error from the next consumer") {
+		t.Errorf("the Kafka receiver did not retry the record the exporter gave up on")
+	}
+	duplicated := 0
+	for _, r := range sent {
+		total := 0
+		for _, s := range shown[r.word] {
+			total += s.count
+		}
+		duplicated += max(0, total-1)
+	}
+	t.Logf("fleet retry: %d records sent, %d refused for good (dropped, counted), %d shown twice (a retried Kafka record whose push had partly gone through), %s %v",
+		len(sent), len(missing["#search"]), duplicated, metricSendFailed, gateway.Counter(t, metricSendFailed))
+}
