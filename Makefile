@@ -8,7 +8,7 @@
 #   make soak       TestDeliveryInvariants for SOAK (default 10m) of random runs; prints runs, seeds and checks
 #   make bench      issue #5's benchmarks against the alternatives; rewrites docs/BENCHMARKS.md (~10 min)
 #   make fleet      examples/fleet under a storm (agent, 3 gateways, Kafka on loopback, one gateway killed);
-#                   rewrites docs/FLEET.md (~2 min)
+#                   rewrites docs/FLEET.md (~1 min)
 #   make demo       run scripts/demo.sh against bin/
 #   make lint       gofmt, go vet, golangci-lint and govulncheck (offline database) on every module
 #   make mutation   gremlins on the internal packages; fails under 90% efficacy or mutator coverage;
@@ -190,12 +190,13 @@ mutation: $(GREMLINS) $(MUTATION)
 
 ## fleet: the fleet of examples/fleet (issue #9) under a storm: one agent,
 ## three gateways, a Kafka-protocol broker on loopback (franz-go's kfake,
-## pinned in e2e/go.mod) and the Slack emulator at Slack's pace; a third of
-## the way in, the busiest gateway is killed with SIGKILL. Rewrites
+## pinned in e2e/go.mod) and the Slack emulator at Slack's pace; a quarter
+## of the way in, the busiest gateway is killed with SIGKILL, and once its
+## channels have moved another is stopped with SIGTERM. Rewrites
 ## docs/FLEET.md (records sent, shown, lost, duplicated; messages per
 ## fingerprint; 429s; chat.update per minute; takeover; CPU per record) and
-## fails if a record was lost. FLEET_RATE (records/s per channel, 200),
-## FLEET_SECONDS (30) and FLEET_PARTITIONS (6) change the storm.
+## fails if a record was lost (about a minute). FLEET_RATE (records/s per channel, 200),
+## FLEET_SECONDS (40) and FLEET_PARTITIONS (6) change the storm.
 fleet: build
 	@mkdir -p docs
 	FLEET_DOC=$(CURDIR)/docs/FLEET.md \

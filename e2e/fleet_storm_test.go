@@ -2,8 +2,9 @@ package e2e
 
 // make fleet: a storm through the fleet of examples/fleet (one agent, three
 // gateways, Kafka on loopback, the Slack emulator at Slack's pace), one
-// gateway killed with SIGKILL a third of the way in, and the figures written
-// to docs/FLEET.md. It runs only when FLEET_DOC names the file to write.
+// gateway killed with SIGKILL a quarter of the way in, another stopped with
+// SIGTERM once the kill's takeover is over, and the figures written to
+// docs/FLEET.md. It runs only when FLEET_DOC names the file to write.
 
 import (
 	"context"
@@ -75,7 +76,7 @@ func TestFleetStorm(t *testing.T) {
 	}
 	var (
 		rate       = envInt(t, "FLEET_RATE", 200)     // records per second per channel
-		seconds    = envInt(t, "FLEET_SECONDS", 30)   // of storm
+		seconds    = envInt(t, "FLEET_SECONDS", 40)   // of storm
 		partitions = envInt(t, "FLEET_PARTITIONS", 6) // of the topic
 		nGateways  = 3
 	)
@@ -131,12 +132,18 @@ func TestFleetStorm(t *testing.T) {
 	}
 	const tick = 100 * time.Millisecond
 	ticks := seconds * int(time.Second/tick)
-	killTick := ticks / 3
+	killTick := ticks / 4
 	var (
 		wg                     sync.WaitGroup
 		killedAt               time.Time
 		killed                 *Collector
 		killedCPU              float64
+		stopped                *Collector
+		stoppedAt              time.Time
+		stopTook               time.Duration
+		stopErr                error
+		stoppedCPU             float64
+		recordsDeliveredAtStop float64
 		cpuBefore              = map[*Collector]float64{}
 		agentCPU0              = cpuSeconds(agent.PID())
 		flushErrs              = make([]error, len(senders))
@@ -164,7 +171,7 @@ func TestFleetStorm(t *testing.T) {
 			flushErrs[i] = senders[i].TryFlush(60 * time.Second)
 		})
 	}
-	// Kill the gateway that has posted the most, a third of the way in.
+	// Kill the gateway that has posted the most, a quarter of the way in.
 	time.Sleep(time.Until(stormStart.Add(time.Duration(killTick) * tick)))
 	for _, g := range gateways {
 		n := g.Counter(t, metricSent)
@@ -177,6 +184,34 @@ func TestFleetStorm(t *testing.T) {
 	killedCPU = cpuSeconds(killed.PID()) - cpuBefore[killed]
 	killed.Kill(t)
 	killedAt = time.Now()
+
+	// Once the two left own every partition, and 3 s later, stop one of
+	// them gracefully (SIGTERM), as a rolling restart does: the busier.
+	Eventually(t, 60*time.Second, func() error {
+		owned := 0
+		for _, g := range gateways {
+			if g != killed {
+				owned += int(g.Counter(t, metricPartitionStart) - g.Counter(t, metricPartitionClose))
+			}
+		}
+		if owned != partitions {
+			return fmt.Errorf("the gateways left own %d partitions, want %d", owned, partitions)
+		}
+		return nil
+	})
+	time.Sleep(3 * time.Second)
+	for _, g := range gateways {
+		if g != killed && (stopped == nil || g.Counter(t, metricSent) > stopped.Counter(t, metricSent)) {
+			stopped = g
+		}
+	}
+	recordsDeliveredAtStop = stopped.Counter(t, metricDelivered)
+	stoppedCPU = cpuSeconds(stopped.PID()) - cpuBefore[stopped]
+	stoppedAt = time.Now()
+	stopTook, stopErr = stopped.Terminate(t, 60*time.Second)
+	if stopErr != nil {
+		t.Errorf("the gateway stopped with SIGTERM exited with %v", stopErr)
+	}
 	wg.Wait()
 	stormEnd := time.Now()
 	sentIn := map[string]int{}
@@ -225,14 +260,14 @@ func TestFleetStorm(t *testing.T) {
 	var gatewayCPU float64
 	var gatewayRecords float64
 	for _, g := range gateways {
-		if g == killed {
+		if g == killed || g == stopped {
 			continue
 		}
 		gatewayCPU += cpuSeconds(g.PID()) - cpuBefore[g]
 		gatewayRecords += g.Counter(t, metricDelivered)
 	}
-	gatewayCPU += killedCPU
-	gatewayRecords += recordsDeliveredAtKill
+	gatewayCPU += killedCPU + stoppedCPU
+	gatewayRecords += recordsDeliveredAtKill + recordsDeliveredAtStop
 
 	// Per channel: records, messages, fingerprints in more than one
 	// top-level message, updates, 429s.
@@ -326,7 +361,8 @@ func TestFleetStorm(t *testing.T) {
 		stormTook: stormEnd.Sub(stormStart), allShownAfter: allShown.Sub(stormEnd), killAfter: killedAt.Sub(stormStart),
 		sent: sentTotal, shown: shownTotal, lost: lost, duplicated: duplicated, messages: len(msgs),
 		figures: figures, spread: spread, updates: len(updateTimes), maxUpdatesPerMinute: maxUpdatesPerMinute,
-		takeover:         longestGap(msgs, killedAt),
+		takeover:  longestGap(msgs, killedAt),
+		stopAfter: stoppedAt.Sub(stormStart), stopTook: stopTook, stopGap: longestGap(msgs, stoppedAt),
 		agentCPUPerRec:   agentCPU / float64(sentTotal),
 		gatewayCPUPerRec: gatewayCPU / max(gatewayRecords, 1),
 		killedDelivered:  recordsDeliveredAtKill, postedBeforeKill: postedBeforeKill,
@@ -350,6 +386,7 @@ type fleetReport struct {
 	takeover                                time.Duration
 	agentCPUPerRec, gatewayCPUPerRec        float64
 	killedDelivered                         float64
+	stopAfter, stopTook, stopGap            time.Duration
 	postedBeforeKill                        []float64
 	failed                                  bool
 	total                                   time.Duration
@@ -377,7 +414,8 @@ func (r fleetReport) markdown() string {
 	p("                         ┌─────────────────────────┬───────────────┘\n")
 	p("                         ▼                         ▼                         ▼\n")
 	p("                     gateway 1                 gateway 2                 gateway 3\n")
-	p("                 kafka ▶ slack (slack.yaml), each; one is killed with SIGKILL %v into the storm\n", r.killAfter.Round(100*time.Millisecond))
+	p("                 kafka ▶ slack (slack.yaml), each; one is killed with SIGKILL %v into the storm,\n", r.killAfter.Round(100*time.Millisecond))
+	p("                 another stopped with SIGTERM %v into it (a rolling restart)\n", r.stopAfter.Round(100*time.Millisecond))
 	p("                         │                         │                         │\n")
 	p("                         └─────────────────────────┴─────────────────────────┘\n")
 	p("                                                   ▼\n")
@@ -390,9 +428,11 @@ func (r fleetReport) markdown() string {
 	p("| records sent | %d |\n", r.sent)
 	p("| records shown in Slack (message counts, fold lines included) | %d |\n", r.shown)
 	p("| lost | %d |\n", r.lost)
-	p("| duplicated (shown more than sent: in flight at the kill) | %d |\n", r.duplicated)
+	p("| duplicated (shown more than sent: delivered but not yet committed at the kill) | %d |\n", r.duplicated)
 	p("| messages (top-level and replies) | %d |\n", r.messages)
 	p("| takeover: longest silence of a channel across the kill | %v (session_timeout 10s) |\n", r.takeover.Round(100*time.Millisecond))
+	p("| graceful stop (SIGTERM) of a second gateway: exit took; longest silence of a channel across it | %v; %v |\n",
+		r.stopTook.Round(time.Millisecond), r.stopGap.Round(100*time.Millisecond))
 	p("| every record shown, after the storm ended | %v |\n", r.allShownAfter.Round(100*time.Millisecond))
 	p("| agent CPU per record | %.1f µs |\n", r.agentCPUPerRec*1e6)
 	p("| gateway CPU per record delivered (all gateways) | %.1f µs |\n", r.gatewayCPUPerRec*1e6)
@@ -452,7 +492,9 @@ func (r fleetReport) markdown() string {
   beforehand: agent.yaml does not let the producer auto-create it with the broker's default (often 1 partition).
 - **session_timeout** (receiver): how long a dead gateway keeps its channels; takeover is about this plus a
   rebalance. Lower is faster failover but evicts a gateway stalled by a long GC or CPU starvation. heartbeat_interval
-  about a third of it.
+  about a third of it: a gateway that stops gracefully leaves the group at once, and the others learn of it at their
+  next heartbeats (the cooperative protocol takes two rounds), so a rolling restart moves channels within a few
+  heartbeats, not a session timeout.
 - **autocommit.interval** (receiver): records delivered but not yet committed at a crash are shown again by the next
   owner; a shorter interval means fewer duplicates for more commits. (A graceful stop or a rebalance commits at once.)
 - **message_marking.after / on_error / on_permanent_error**: after Slack, never on a transient error (the record is
