@@ -502,9 +502,10 @@ func (r fleetReport) markdown() string {
   ` + "`otelcol_exporter_slack_records_dropped`" + `), or the partition would stop.
 - **Retention**: must outlast the longest Slack outage plus the time to drain the backlog at one message per second
   per channel; records older than retention are gone before a gateway could deliver them.
-- **Rebalance timeout** (franz-go: 60 s): a revoked partition waits for its in-flight ConsumeLogs, which
-  ` + "`wait_for_result`" + ` holds until Slack answered; the exporter's ` + "`timeout`" + ` and
-  ` + "`retry_on_failure.max_elapsed_time`" + ` in slack.yaml keep that under about 35 s.
+- **Rebalance timeout** (franz-go: 60 s): a revoked partition waits for its in-flight ConsumeLogs calls. Without
+  batching in the exporter's queue (gateway slack.yaml) a push runs under its partition's context and is cancelled at
+  once on revoke or stop (its Kafka record stays unmarked: the next owner delivers it, what it had already posted is
+  shown twice); otherwise ` + "`timeout`" + ` and ` + "`retry_on_failure.max_elapsed_time`" + ` keep a push under about 35 s.
 - **initial_offset: earliest** for a new group, so nothing written before the first gateway joined is skipped.
 `)
 	return b.String()
