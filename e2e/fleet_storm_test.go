@@ -428,7 +428,7 @@ func (r fleetReport) markdown() string {
 	p("| records sent | %d |\n", r.sent)
 	p("| records shown in Slack (message counts, fold lines included) | %d |\n", r.shown)
 	p("| lost | %d |\n", r.lost)
-	p("| duplicated (shown more than sent: delivered but not yet committed at the kill) | %d |\n", r.duplicated)
+	p("| duplicated (shown more than sent: in flight at the kill or the stop) | %d |\n", r.duplicated)
 	p("| messages (top-level and replies) | %d |\n", r.messages)
 	p("| takeover: longest silence of a channel across the kill | %v (session_timeout 10s) |\n", r.takeover.Round(100*time.Millisecond))
 	p("| graceful stop (SIGTERM) of a second gateway: exit took; longest silence of a channel across it | %v; %v |\n",
@@ -471,6 +471,9 @@ func (r fleetReport) markdown() string {
 	p("within the gateway's share of the chat.update budget (they are posted as a new message carrying their count),\n")
 	p("or when its channel's new owner shows it after the kill: that gateway does not know the old message\n")
 	p("(restoring live messages on takeover is separate work).\n\n")
+	p("A 429 on a channel right after it moved is its new owner's first burst (3 posts) followed by a post paced from\n")
+	p("when the burst was reserved rather than when it reached Slack: the exporter's pacing, at most one per channel\n")
+	p("and move.\n\n")
 	p("chat.update calls accepted: %d in all, at most %d in any 60 s of the run; the workspace's budget is about 50 a\n", r.updates, r.maxUpdatesPerMinute)
 	p("minute for the whole fleet, so slack.yaml gives each of the %d gateways a third of it (`threads.updates_per_minute`,\n", r.gateways)
 	p("`SLACK_UPDATES_PER_MINUTE`, default 16).\n\n")
