@@ -7,6 +7,8 @@
 #   make reliability  issue #4's scenarios with 60 s windows, a 60 s fuzz, a SOAK; rewrites docs/RELIABILITY.md
 #   make soak       TestDeliveryInvariants for SOAK (default 10m) of random runs; prints runs, seeds and checks
 #   make bench      issue #5's benchmarks against the alternatives; rewrites docs/BENCHMARKS.md (~10 min)
+#   make fleet      examples/fleet under a storm (agent, 3 gateways, Kafka on loopback, one gateway killed);
+#                   rewrites docs/FLEET.md (~1 min)
 #   make demo       run scripts/demo.sh against bin/
 #   make image      the otelcol-slack container image (Containerfile) with podman or docker, then checks it
 #   make lint       gofmt, go vet, golangci-lint and govulncheck (offline database) on every module
@@ -40,7 +42,7 @@ EXPORTER_SRCS := $(shell find . \( -path ./build -o -path ./bin -o -path ./.tool
 # Every Go module in the repository (except tools/ and the generated build/), for fmt, vet and lint.
 MODULES := . $(patsubst %/go.mod,%,$(wildcard examples/go.mod e2e/go.mod bench/go.mod bench/filterprocessor/go.mod))
 
-.PHONY: all tools generate check-generated build test reliability soak bench mutation demo image fmt fmt-check vet lint \
+.PHONY: all tools generate check-generated build test reliability soak bench mutation fleet demo image fmt fmt-check vet lint \
 	golangci-lint govulncheck clean FORCE
 
 all: build
@@ -192,6 +194,21 @@ mutation: $(GREMLINS) $(MUTATION)
 	$(MUTATION) -gremlins $(GREMLINS) -workers $(MUTATION_WORKERS) \
 		-timeout-coefficient $(MUTATION_TIMEOUT_COEFFICIENT) -efficacy 90 -coverage 90 \
 		-doc docs/TESTING.md -command "make mutation" $(MUTATION_PKGS)
+
+## fleet: the fleet of examples/fleet (issue #9) under a storm: one agent,
+## three gateways, a Kafka-protocol broker on loopback (franz-go's kfake,
+## pinned in e2e/go.mod) and the Slack emulator at Slack's pace; a quarter
+## of the way in, the busiest gateway is killed with SIGKILL, and once its
+## channels have moved another is stopped with SIGTERM. Rewrites
+## docs/FLEET.md (records sent, shown, lost, duplicated; messages per
+## fingerprint; 429s; chat.update per minute; takeover; CPU per record) and
+## fails if a record was lost (about a minute). FLEET_RATE (records/s per channel, 200),
+## FLEET_SECONDS (40) and FLEET_PARTITIONS (6) change the storm.
+fleet: build
+	@mkdir -p docs
+	FLEET_DOC=$(CURDIR)/docs/FLEET.md \
+	SLACKEMU_BIN=$(CURDIR)/$(BIN)/slackemu OTELCOL_BIN=$(CURDIR)/$(BIN)/otelcol-slack \
+		$(GO) -C e2e test -count=1 -timeout=10m -run '^TestFleetStorm$$' -v .
 
 demo: build
 	bash scripts/demo.sh

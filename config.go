@@ -222,6 +222,48 @@ func (c *Config) Validate() error {
 	if _, err := c.Message.parse(); err != nil {
 		errs = append(errs, err)
 	}
+	errs = append(errs, c.selectionErrors()...)
+	if !positive(c.RateLimit.PerSecond) {
+		add("rate_limit.per_second", "must be greater than 0 and finite")
+	}
+	if c.RateLimit.Burst < 1 {
+		add("rate_limit.burst", "must be at least 1")
+	}
+	if c.WebhookURL != "" && c.Threads.Enabled != nil && *c.Threads.Enabled {
+		add("threads.enabled", "threads need a bot token: a webhook can neither update a message nor reply in a thread")
+	}
+	if c.Threads.Window <= 0 {
+		add("threads.window", "must be greater than 0")
+	}
+	if c.Threads.ReplyEvery < 0 {
+		add("threads.reply_every", "must not be negative")
+	}
+	if c.Threads.QuietAfter <= 0 {
+		add("threads.quiet_after", "must be greater than 0")
+	}
+	if c.Threads.MaxTracked < 1 {
+		add("threads.max_tracked", "must be at least 1")
+	}
+	if !positive(c.Threads.UpdatesPerMinute) {
+		add("threads.updates_per_minute", "must be greater than 0 and finite")
+	}
+	if c.Threads.RestoreFromSlack && !c.threadsEnabled() {
+		add("threads.restore_from_slack", "needs threads, and so a bot token: it reads back live messages")
+	}
+	if c.Timeout <= 0 {
+		add("timeout", "must be greater than 0: it is what bounds each push and each call to Slack")
+	}
+	return errors.Join(errs...)
+}
+
+// selectionErrors checks what decides which records go to Slack and where:
+// the filter and the routes. Validate and ValidateSelection share it.
+func (c *Config) selectionErrors() []error {
+	var errs []error
+	add := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
+	}
+	webhookMode := c.WebhookURL != ""
 	if _, err := selection.ParseMinSeverity(c.Filter.MinSeverity); err != nil {
 		add("filter.min_severity", "%v", err)
 	}
@@ -264,36 +306,37 @@ func (c *Config) Validate() error {
 			}
 		}
 	}
-	if !positive(c.RateLimit.PerSecond) {
-		add("rate_limit.per_second", "must be greater than 0 and finite")
+	return errs
+}
+
+// ValidateSelection checks only the keys that decide which records go to
+// Slack and where (channel, mention, filter, routes), with the same errors
+// as Validate. The slackroute processor, which runs this selection on a
+// fleet's agents, uses it: an agent holds no Slack credentials, so token is
+// not required, and delivery settings are not its business.
+func (c *Config) ValidateSelection() error {
+	var errs []error
+	add := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
 	}
-	if c.RateLimit.Burst < 1 {
-		add("rate_limit.burst", "must be at least 1")
+	webhookMode := c.WebhookURL != ""
+	switch {
+	case !webhookMode && c.Channel == "":
+		add("channel", "required unless webhook_url is set: the channel for records no route matches")
+	case webhookMode && c.Channel != "":
+		add("channel", "a webhook posts to the channel it was created for; remove channel or use a token")
 	}
-	if c.WebhookURL != "" && c.Threads.Enabled != nil && *c.Threads.Enabled {
-		add("threads.enabled", "threads need a bot token: a webhook can neither update a message nor reply in a thread")
+	if webhookMode {
+		if err := checkWebhookURL(string(c.WebhookURL)); err != nil {
+			add("webhook_url", "%v", err)
+		}
 	}
-	if c.Threads.Window <= 0 {
-		add("threads.window", "must be greater than 0")
+	if c.Mention != "" {
+		if _, err := render.NormalizeMention(c.Mention); err != nil {
+			add("mention", "%v", err)
+		}
 	}
-	if c.Threads.ReplyEvery < 0 {
-		add("threads.reply_every", "must not be negative")
-	}
-	if c.Threads.QuietAfter <= 0 {
-		add("threads.quiet_after", "must be greater than 0")
-	}
-	if c.Threads.MaxTracked < 1 {
-		add("threads.max_tracked", "must be at least 1")
-	}
-	if !positive(c.Threads.UpdatesPerMinute) {
-		add("threads.updates_per_minute", "must be greater than 0 and finite")
-	}
-	if c.Threads.RestoreFromSlack && !c.threadsEnabled() {
-		add("threads.restore_from_slack", "needs threads, and so a bot token: it reads back live messages")
-	}
-	if c.Timeout <= 0 {
-		add("timeout", "must be greater than 0: it is what bounds each push and each call to Slack")
-	}
+	errs = append(errs, c.selectionErrors()...)
 	return errors.Join(errs...)
 }
 

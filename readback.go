@@ -83,6 +83,11 @@ func (e *slackExporter) adoptRecent(ctx context.Context, d *destination, channel
 	for i := len(msgs) - 1; i >= 0; i-- {
 		m := msgs[i]
 		s, ours, err := render.ReadBack(m.Metadata, m.Blocks.BlockSet)
+		if ours {
+			// Slack counts the previous owner's posts against the channel's
+			// rate: a new owner starting with a whole burst would get a 429.
+			d.limiter.Spent(tsTime(m.Timestamp))
+		}
 		if !ours || s.Destination != tag {
 			continue
 		}

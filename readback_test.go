@@ -3,6 +3,8 @@ package slackexporter
 import (
 	"context"
 	"fmt"
+	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
@@ -72,4 +74,45 @@ func TestAGatewayTakingAChannelOverUpdatesTheMessagesThePreviousOnePosted(t *tes
 func slackVersion(m slackemu.Message, i int) slackemu.Message {
 	m.Blocks = m.History[i].Blocks
 	return m
+}
+
+// A new owner counts the previous owner's recent posts against the
+// channel's rate: it does not start with a whole burst Slack would refuse.
+func TestANewOwnerPacesAfterThePreviousOnesPosts(t *testing.T) {
+	emu := slackemu.New(slackemu.Options{Token: testToken, Rate: 1, Burst: 3})
+	srv := httptest.NewServer(emu)
+	t.Cleanup(func() { emu.Close(); srv.Close() })
+	cfg := threadsConfig(srv, func(c *ThreadsConfig) { c.ReplyEvery = time.Hour; c.RestoreFromSlack = true })
+	cfg.RateLimit = RateLimitConfig{PerSecond: 1, Burst: 3}
+	ctx := context.Background()
+	gateway := func() *slackExporter {
+		e, err := newSlackExporter(cfg, exportertest.NewNopSettings(metadata.Type))
+		require.NoError(t, err)
+		require.NoError(t, e.start(ctx, hostWith{}))
+		t.Cleanup(func() { require.NoError(t, e.shutdown(ctx)) })
+		return e
+	}
+	push := func(e *slackExporter, words ...string) {
+		var wg sync.WaitGroup
+		for _, w := range words { // one push each, as concurrent queue consumers
+			wg.Go(func() {
+				assert.NoError(t, e.push(ctx, e.selectRecords(ctx, errorRecords(1, func(int) string { return "failed: " + w }))))
+			})
+		}
+		wg.Wait()
+	}
+	push(gateway(), "alpha", "bravo", "charlie") // the burst
+	start := time.Now()
+	push(gateway(), "delta", "echo")
+	for _, c := range emu.Calls() {
+		assert.NotEqual(t, 429, c.Status, "%s to %s at %s was refused", c.Method, c.Dest, c.At.Format("15:04:05.000"))
+	}
+	all := ""
+	for _, m := range messagesIn(emu, "#alerts") {
+		all += shown(t, m)
+	}
+	for _, w := range []string{"alpha", "bravo", "charlie", "delta", "echo"} {
+		assert.Contains(t, all, "failed: "+w)
+	}
+	assert.GreaterOrEqual(t, time.Since(start), 900*time.Millisecond, "the new owner waited for the channel's next slot")
 }

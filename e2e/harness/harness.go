@@ -93,7 +93,7 @@ func collectorBinary(t testing.TB) string {
 // what the Makefile rebuilds the collector for (a subset of them, so that
 // `make build` always makes the binary newer than every one): go.mod,
 // go.sum, builder-config.yaml, and the non-test .go files of the module
-// root's package and of internal/.
+// root's package, of internal/ and of processor/.
 func olderThanSources(bin, root string) error {
 	fi, err := os.Stat(bin)
 	if err != nil {
@@ -130,23 +130,29 @@ func olderThanSources(bin, root string) error {
 			consider(e.Name(), fi.ModTime())
 		}
 	}
-	err = filepath.WalkDir(filepath.Join(root, "internal"), func(path string, d os.DirEntry, err error) error {
-		if err != nil || !d.Type().IsRegular() || !isSource(d.Name()) {
-			return err
+	for _, sub := range []string{"internal", "processor"} {
+		dir := filepath.Join(root, sub)
+		if _, err := os.Stat(dir); err != nil && sub != "internal" {
+			continue // an older tree without processors
 		}
-		fi, err := d.Info()
+		err = filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+			if err != nil || !d.Type().IsRegular() || !isSource(d.Name()) {
+				return err
+			}
+			fi, err := d.Info()
+			if err != nil {
+				return err
+			}
+			rel, err := filepath.Rel(root, path)
+			if err != nil {
+				return err
+			}
+			consider(rel, fi.ModTime())
+			return nil
+		})
 		if err != nil {
 			return err
 		}
-		rel, err := filepath.Rel(root, path)
-		if err != nil {
-			return err
-		}
-		consider(rel, fi.ModTime())
-		return nil
-	})
-	if err != nil {
-		return err
 	}
 	if newest != "" {
 		return fmt.Errorf("%s was built at %s, before %s changed (%s): it would test old code; run `make build` (make test does)",
@@ -216,7 +222,15 @@ type process struct {
 
 func startProcess(t testing.TB, bin string, args, env []string, out io.Writer) *process {
 	t.Helper()
+	return startProcessIn(t, "", bin, args, env, out)
+}
+
+// startProcessIn is startProcess with the working directory dir ("" for
+// the test's own).
+func startProcessIn(t testing.TB, dir, bin string, args, env []string, out io.Writer) *process {
+	t.Helper()
 	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
 	cmd.Env = env
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
@@ -599,6 +613,7 @@ type Collector struct {
 	ConfigPath string
 
 	bin  string
+	dir  string // working directory; "" for the test's own
 	env  []string
 	out  *output
 	proc *process
@@ -663,11 +678,55 @@ func StartCollectorBinary(t testing.TB, bin, config string, env ...string) *Coll
 	return c
 }
 
+// StartCollectorFile runs bin/otelcol-slack with an existing config file
+// (path relative to dir, or absolute) in the working directory dir, as a
+// user would run an example: `bin/otelcol-slack --config FILE` from the
+// repository root. It sets these variables besides env:
+//
+//	OTLP_HTTP_PORT  OTLP_GRPC_PORT  METRICS_PORT   free loopback ports
+//
+// If receivesOTLP, it waits until the OTLP/HTTP port answers too (an
+// agent); otherwise only for the collector's "Everything is ready". The
+// collector is stopped when the test ends (SIGKILL after 15s, so a failed
+// test never leaves it behind); if the test failed, the tail of its log is
+// printed.
+func StartCollectorFile(t testing.TB, dir, path string, receivesOTLP bool, env ...string) *Collector {
+	t.Helper()
+	httpPort, grpcPort, metricsPort := FreePort(t), FreePort(t), FreePort(t)
+	c := &Collector{
+		OTLPGRPC:   fmt.Sprintf("127.0.0.1:%d", grpcPort),
+		MetricsURL: fmt.Sprintf("http://127.0.0.1:%d/metrics", metricsPort),
+		ConfigPath: path,
+		bin:        collectorBinary(t),
+		dir:        dir,
+		out:        &output{},
+	}
+	if receivesOTLP {
+		c.OTLPHTTP = fmt.Sprintf("127.0.0.1:%d", httpPort)
+	}
+	c.env = append(os.Environ(),
+		"OTLP_HTTP_PORT="+strconv.Itoa(httpPort),
+		"OTLP_GRPC_PORT="+strconv.Itoa(grpcPort),
+		"METRICS_PORT="+strconv.Itoa(metricsPort),
+	)
+	c.env = append(c.env, env...)
+	t.Cleanup(func() {
+		if c.proc != nil {
+			c.proc.stop(stopTimeout)
+		}
+		if t.Failed() {
+			t.Logf("collector %s log (tail):\n%s", path, Tail(c.Logs(), 60))
+		}
+	})
+	c.start(t)
+	return c
+}
+
 func (c *Collector) start(t testing.TB) {
 	t.Helper()
 	// "Everything is ready" may already be in the log from an earlier run.
 	from := len(c.out.String())
-	c.proc = startProcess(t, c.bin, []string{"--config", c.ConfigPath}, c.env, c.out)
+	c.proc = startProcessIn(t, c.dir, c.bin, []string{"--config", c.ConfigPath}, c.env, c.out)
 	go c.sampleRSS(c.proc)
 	deadline := time.Now().Add(startTimeout)
 	for {
@@ -675,6 +734,9 @@ func (c *Collector) start(t testing.TB) {
 			t.Fatalf("the collector exited at start (%v):\n%s", c.proc.err, Tail(c.Logs(), 40))
 		}
 		if strings.Contains(c.Logs()[from:], "Everything is ready") {
+			if c.OTLPHTTP == "" {
+				return
+			}
 			if conn, err := net.DialTimeout("tcp", c.OTLPHTTP, time.Second); err == nil {
 				conn.Close()
 				return

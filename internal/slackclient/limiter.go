@@ -159,6 +159,15 @@ func (l *Limiter) Available() int {
 	return min(l.burst, int(ahead/l.interval)+1)
 }
 
+// Spent counts a post that went out at at without this limiter: another
+// gateway's, before this one took the channel over. Slack counts it, so the
+// next slots leave room for it.
+func (l *Limiter) Spent(at time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.tat = later(l.tat, at).Add(l.interval)
+}
+
 // Pause stops every post to this destination for d (Slack's Retry-After).
 // The next post may go out when it ends, and the ones after it at the pace:
 // no burst right after Slack said to slow down.

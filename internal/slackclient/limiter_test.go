@@ -278,3 +278,15 @@ func TestReadyIsAtOnceWhileTheBurstHasSlots(t *testing.T) {
 	require.NoError(t, l.Ready(ctx, 0), "two slots of the burst are left: nothing to wait for")
 	assert.Equal(t, 2, l.Available())
 }
+
+func TestPostsMadeElsewhereTakeTheirSlots(t *testing.T) {
+	l := NewLimiter(1, 3)
+	now := time.Now()
+	for _, ago := range []time.Duration{10 * time.Second, 300 * time.Millisecond, 200 * time.Millisecond, 100 * time.Millisecond} {
+		l.Spent(now.Add(-ago))
+	}
+	assert.Equal(t, 0, l.Available(), "three posts within the last second spent the burst; the one 10 s ago no longer counts")
+	fresh := NewLimiter(1, 3)
+	fresh.Spent(now.Add(-10 * time.Second))
+	assert.Equal(t, 3, fresh.Available(), "a post long ago leaves the whole burst")
+}
