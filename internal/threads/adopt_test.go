@@ -54,7 +54,8 @@ func TestALineReadBackIsNeverMarkedQuiet(t *testing.T) {
 }
 
 func TestAdoptReplacesOnlyWhatSlackKnowsBetter(t *testing.T) {
-	tr := New(cfg, nil)
+	var dropped []*Message
+	tr := New(cfg, func(m *Message) { dropped = append(dropped, m) })
 	own := tr.Register("d", "C1", "1.1", t0, entries("a", "b"), 0, 0) // shows 2 records
 
 	assert.Nil(t, tr.Adopt("d", "C1", "1.1", t0, t0, readBack(map[string]int{"a": 1, "b": 1}, "a", "b"), 0, 0),
@@ -66,6 +67,7 @@ func TestAdoptReplacesOnlyWhatSlackKnowsBetter(t *testing.T) {
 	require.NotNil(t, fresh, "another process counted more since")
 	got, _ = tr.Live("d", "a", t0)
 	assert.Same(t, fresh, got)
+	assert.Equal(t, []*Message{own}, dropped, "the replaced copy is dropped (and so deleted from storage)")
 	assert.Equal(t, 2, tr.Len(), "one message per fingerprint")
 
 	// An update under way keeps the process's own copy: it is about to
@@ -77,6 +79,7 @@ func TestAdoptReplacesOnlyWhatSlackKnowsBetter(t *testing.T) {
 
 	other := tr.Adopt("d", "C1", "2.2", t0.Add(time.Second), t0, readBack(map[string]int{"c": 1}, "c"), 0, 0)
 	require.NotNil(t, other, "a message the process never knew")
+	assert.Len(t, dropped, 1, "adopting a new message drops nothing")
 	got, _ = tr.Live("d", "c", t0)
 	assert.Same(t, other, got)
 }
