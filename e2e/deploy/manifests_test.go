@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -362,6 +363,9 @@ func containerPort(c corev1.Container, p intstr.IntOrString) (int32, bool) {
 	return 0, false
 }
 
+// fileRef matches ${file:PATH} in a collector config.
+var fileRef = regexp.MustCompile(`\$\{file:([^}]+)\}`)
+
 // envRef matches ${env:NAME} and ${env:NAME:-default} in a collector config.
 var envRef = regexp.MustCompile(`\$\{env:([A-Za-z_][A-Za-z0-9_]*)(:-[^}]*)?\}`)
 
@@ -393,7 +397,7 @@ func TestConfigMapsPassValidate(t *testing.T) {
 			}
 			checked++
 			t.Run(cm.Name+"/"+key, func(t *testing.T) {
-				checkConfig(t, o.source, cm.Name, key, config, parsed, wls, claims)
+				checkConfig(t, o.source, cm.Name, key, config, parsed, wls, claims, byKind[*corev1.ConfigMap](objs))
 			})
 		}
 	}
@@ -403,7 +407,7 @@ func TestConfigMapsPassValidate(t *testing.T) {
 }
 
 func checkConfig(t *testing.T, source, cmName, key, config string, parsed map[string]any,
-	wls []workload, claims map[string]*corev1.PersistentVolumeClaim) {
+	wls []workload, claims map[string]*corev1.PersistentVolumeClaim, configMaps map[string]*corev1.ConfigMap) {
 	mounted := 0
 	for _, w := range wls {
 		volumes := map[string]corev1.Volume{}
@@ -431,11 +435,48 @@ func checkConfig(t *testing.T, source, cmName, key, config string, parsed map[st
 			if configPath == "" {
 				continue
 			}
-			mounted++
+			names := func(path string) bool {
+				return slices.ContainsFunc(append(c.Args, c.Command...), func(a string) bool { return strings.Contains(a, path) })
+			}
 			where := fmt.Sprintf("%s used by %s container %s", source, w.source, c.Name)
-			if !slices.ContainsFunc(append(c.Args, c.Command...), func(a string) bool { return strings.Contains(a, configPath) }) {
+			if !names(configPath) {
+				// A ConfigMap of several configs (the fleet's): this
+				// container runs another of its keys.
+				if slices.ContainsFunc(slices.Collect(maps.Keys(configMaps[cmName].Data)), func(k string) bool {
+					return k != key && names(filepath.Join(filepath.Dir(configPath), k))
+				}) {
+					continue
+				}
 				t.Errorf("%s: the container's args do not name the mounted config %s", where, configPath)
 			}
+			mounted++
+
+			// ${file:PATH} of a file the container mounts from a ConfigMap
+			// (the fleet's shared slack.yaml) is that key, written where
+			// validate can read it; its ${env:…} are checked below too.
+			config, included := config, ""
+			config = fileRef.ReplaceAllStringFunc(config, func(ref string) string {
+				path := fileRef.FindStringSubmatch(ref)[1]
+				for _, m := range c.VolumeMounts {
+					v := volumes[m.Name]
+					if v.ConfigMap == nil || configMaps[v.ConfigMap.Name] == nil {
+						continue
+					}
+					rel, err := filepath.Rel(m.MountPath, path)
+					content, ok := configMaps[v.ConfigMap.Name].Data[rel]
+					if err != nil || !ok {
+						continue
+					}
+					local := filepath.Join(t.TempDir(), rel)
+					if err := os.WriteFile(local, []byte(content), 0o600); err != nil {
+						t.Fatal(err)
+					}
+					included += content
+					return "${file:" + local + "}"
+				}
+				t.Errorf("%s: %s names no file the container mounts from a ConfigMap", where, ref)
+				return ref
+			})
 
 			env := map[string]string{}
 			for _, e := range c.Env {
@@ -450,7 +491,7 @@ func checkConfig(t *testing.T, source, cmName, key, config string, parsed map[st
 					env[e.Name] = "dummy"
 				}
 			}
-			for _, m := range envRef.FindAllStringSubmatch(config, -1) {
+			for _, m := range envRef.FindAllStringSubmatch(config+included, -1) {
 				if _, ok := env[m[1]]; !ok && m[2] == "" {
 					t.Errorf("%s: the config uses ${env:%s}, which the container does not set", where, m[1])
 				}
