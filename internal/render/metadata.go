@@ -36,7 +36,7 @@ func metadata(entries []*group.Entry, folded, foldedGroups int) *slack.SlackMeta
 		counts.WriteString(strconv.Itoa(e.Count))
 		firsts.WriteString(strconv.FormatInt(e.First.UnixMilli(), 10))
 		severities.WriteString(strconv.Itoa(int(e.Severity)))
-		services[i] = e.Service
+		services[i] = clip(e.Service, 100) // as the entry shows it: a payload stays small
 		records += e.Count
 	}
 	// Service names may hold commas: a JSON array, in a string to stay flat.

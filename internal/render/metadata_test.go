@@ -1,10 +1,12 @@
 package render
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -77,4 +79,14 @@ func TestMetadataHoldsNoRecordText(t *testing.T) {
 			assert.NotContains(t, s, secret, "payload %s", k)
 		}
 	}
+}
+
+func TestMetadataKeepsAServiceNameAsShort(t *testing.T) {
+	e := entry(strings.Repeat("s", 5000), "boom", 1)
+	m := Messages([]*group.Entry{e}, 1)[0]
+	var services []string
+	require.NoError(t, json.Unmarshal([]byte(m.Metadata.EventPayload["services"].(string)), &services))
+	require.Len(t, services, 1)
+	assert.LessOrEqual(t, utf8.RuneCountInString(services[0]), 100, "as the entry shows it")
+	assert.True(t, strings.HasPrefix(services[0], "sss"))
 }
