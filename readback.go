@@ -12,6 +12,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/slackexporter/slackexporter/internal/dynchannel"
 	"github.com/slackexporter/slackexporter/internal/render"
 )
 
@@ -126,7 +127,7 @@ const channelListEvery = time.Minute
 // looked up by name; "" when the bot cannot see it.
 func (e *slackExporter) channelID(ctx context.Context, d *destination) (string, error) {
 	name := strings.ToLower(strings.TrimPrefix(d.postChannel, "#"))
-	if looksLikeChannelID(d.postChannel) {
+	if dynchannel.IsID(d.postChannel) {
 		return d.postChannel, nil
 	}
 	if id, ok := d.readBack.channelID.Load().(string); ok {
@@ -148,17 +149,4 @@ func (e *slackExporter) channelID(ctx context.Context, d *destination) (string, 
 	}
 	c.byName = ids
 	return ids[name], nil
-}
-
-// looksLikeChannelID tells an id (C0123ABCD, G…, D…) from a name.
-func looksLikeChannelID(s string) bool {
-	if len(s) < 9 || !strings.ContainsRune("CGD", rune(s[0])) {
-		return false
-	}
-	for _, r := range s[1:] {
-		if (r < 'A' || r > 'Z') && (r < '0' || r > '9') {
-			return false
-		}
-	}
-	return true
 }

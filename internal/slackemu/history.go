@@ -60,21 +60,9 @@ func (s *Server) conversationsHistory(c *call) reply {
 	if c.channelID == "" {
 		return c.errorReply("channel_not_found")
 	}
-	limit := 100
-	if v := c.params["limit"]; v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return c.errorReply("invalid_limit")
-		}
-		limit = min(n, 999)
-	}
-	skip := 0
-	if v := c.params["cursor"]; v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			return c.errorReply("invalid_cursor")
-		}
-		skip = n
+	limit, skip, bad := paging(c, 999)
+	if bad != "" {
+		return c.errorReply(bad)
 	}
 	withMetadata := c.params["include_all_metadata"] == "true" || c.params["include_all_metadata"] == "1"
 	oldest := c.params["oldest"] // only messages after it; ts strings of one width compare as numbers
@@ -124,21 +112,9 @@ func (s *Server) conversationsList(c *call) reply {
 	if e := s.authError(c); e != "" {
 		return c.errorReply(e)
 	}
-	limit := 100
-	if v := c.params["limit"]; v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return c.errorReply("invalid_limit")
-		}
-		limit = min(n, 1000)
-	}
-	skip := 0
-	if v := c.params["cursor"]; v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			return c.errorReply("invalid_cursor")
-		}
-		skip = n
+	limit, skip, bad := paging(c, 1000)
+	if bad != "" {
+		return c.errorReply(bad)
 	}
 	s.mu.Lock()
 	ids := slices.Sorted(maps.Keys(s.channels))
@@ -152,4 +128,25 @@ func (s *Server) conversationsList(c *call) reply {
 		out["response_metadata"] = map[string]any{"next_cursor": strconv.Itoa(skip + limit)}
 	}
 	return apiOK(out)
+}
+
+// paging reads a paged method's limit (100 by default, at most maxLimit) and
+// cursor (an offset here), or names Slack's error for a bad one.
+func paging(c *call, maxLimit int) (limit, skip int, bad string) {
+	limit = 100
+	if v := c.params["limit"]; v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return 0, 0, "invalid_limit"
+		}
+		limit = min(n, maxLimit)
+	}
+	if v := c.params["cursor"]; v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return 0, 0, "invalid_cursor"
+		}
+		skip = n
+	}
+	return limit, skip, ""
 }
