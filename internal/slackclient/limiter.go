@@ -161,10 +161,16 @@ func (l *Limiter) Available() int {
 
 // Spent counts a post that went out at at without this limiter: another
 // gateway's, before this one took the channel over. Slack counts it, so the
-// next slots leave room for it.
+// next slots leave room for it. Only a post within the last burst of
+// intervals can still take a slot: older ones are ignored, so reading a
+// channel's hour of messages back (some of them this limiter's own) cannot
+// push the next slot into the future.
 func (l *Limiter) Spent(at time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.now().Sub(at) >= l.tolerance+l.interval {
+		return
+	}
 	l.tat = later(l.tat, at).Add(l.interval)
 }
 

@@ -290,3 +290,27 @@ func TestPostsMadeElsewhereTakeTheirSlots(t *testing.T) {
 	fresh.Spent(now.Add(-10 * time.Second))
 	assert.Equal(t, 3, fresh.Available(), "a post long ago leaves the whole burst")
 }
+
+func TestReadingAChannelBackTwiceNeverPushesTheNextSlotAway(t *testing.T) {
+	l := NewLimiter(1, 3)
+	now := time.Now()
+	var hour []time.Time
+	for s := 3600; s > 0; s -= 10 { // a post every 10 s for an hour, the last 10 s ago
+		hour = append(hour, now.Add(-time.Duration(s)*time.Second))
+	}
+	for range 2 { // read back after each quiet spell: the same posts again
+		for _, at := range hour {
+			l.Spent(at)
+		}
+	}
+	assert.Equal(t, 3, l.Available(), "posts older than a burst of intervals take no slot")
+}
+
+func TestPostsWithinABurstOfIntervalsStillCount(t *testing.T) {
+	l := NewLimiter(1, 3) // a burst of 3 spans about 3 s
+	now := time.Now()
+	for _, ago := range []time.Duration{2500, 2400, 2300} {
+		l.Spent(now.Add(-ago * time.Millisecond))
+	}
+	assert.Equal(t, 2, l.Available(), "three posts 2.5 s ago at 1/s: two slots have come back since")
+}
