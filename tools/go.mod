@@ -1,3 +1,6 @@
+// The project's pinned tools. gremlins v0.6.0 (make mutation) is pinned in
+// tools/mutation/go.mod instead: the viper it requires conflicts with
+// golangci-lint's, and one module cannot hold both.
 module github.com/slackexporter/slackexporter/tools
 
 go 1.26.0
