@@ -293,6 +293,13 @@ func (e *slackExporter) markQuiet(ctx context.Context, now time.Time) {
 			continue
 		}
 		callCtx, cancel := context.WithTimeout(ctx, e.cfg.Timeout)
+		if e.cfg.Threads.RestoreFromSlack {
+			// This process may have lost the channel to another gateway,
+			// which counted on in m since: read it back first, so that a
+			// stale copy is replaced (and this mark turned away) rather than
+			// lowering what Slack shows.
+			e.readBack(callCtx, d, now)
+		}
 		err := m.UpdateWhenReady(callCtx, e.tracker.QuietMarks(m, now), e.updateBudget(e.updateWait()), e.sendUpdate(d))
 		cancel()
 		e.dests.release(d)

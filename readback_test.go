@@ -116,3 +116,35 @@ func TestANewOwnerPacesAfterThePreviousOnesPosts(t *testing.T) {
 	}
 	assert.GreaterOrEqual(t, time.Since(start), 900*time.Millisecond, "the new owner waited for the channel's next slot")
 }
+
+// A gateway that lost a channel still holds its live messages; when their
+// lines go quiet it must not mark them with its stale counts over the ones
+// the new owner showed since.
+func TestAQuietMarkFromTheFormerOwnerNeverLowersACount(t *testing.T) {
+	emu, srv := emulator(t, nil)
+	cfg := threadsConfig(srv, func(c *ThreadsConfig) { c.ReplyEvery = time.Hour; c.RestoreFromSlack = true })
+	ctx := context.Background()
+	gateway := func() *slackExporter {
+		e, err := newSlackExporter(cfg, exportertest.NewNopSettings(metadata.Type))
+		require.NoError(t, err)
+		require.NoError(t, e.start(ctx, hostWith{}))
+		t.Cleanup(func() { require.NoError(t, e.shutdown(ctx)) })
+		return e
+	}
+	push := func(e *slackExporter, n int) {
+		require.NoError(t, e.push(ctx, e.selectRecords(ctx, errorRecords(n, func(int) string { return "replica lag 12s" }))))
+	}
+	a := gateway()
+	push(a, 3)
+	b := gateway() // took the channel over
+	push(b, 4)
+
+	a.markQuiet(ctx, time.Now().Add(cfg.Threads.QuietAfter+time.Minute))
+
+	msgs := messagesIn(emu, "#alerts")
+	require.Len(t, msgs, 1)
+	for i := 1; i < len(msgs[0].History); i++ {
+		require.GreaterOrEqual(t, recordsShown(t, slackVersion(msgs[0], i)), recordsShown(t, slackVersion(msgs[0], i-1)), "counts never go down")
+	}
+	assert.Contains(t, shown(t, msgs[0]), "×7")
+}
