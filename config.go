@@ -49,6 +49,9 @@ type Config struct {
 	Grouping  GroupingConfig  `mapstructure:"grouping"`
 	RateLimit RateLimitConfig `mapstructure:"rate_limit"`
 	Threads   ThreadsConfig   `mapstructure:"threads"`
+	// Interactivity puts Mute and Acknowledge on every entry and receives
+	// the clicks (token mode only; absent: messages carry no actions).
+	Interactivity configoptional.Optional[InteractivityConfig] `mapstructure:"interactivity"`
 
 	QueueConfig   configoptional.Optional[exporterhelper.QueueBatchConfig] `mapstructure:"sending_queue"`
 	BackOffConfig configretry.BackOffConfig                                `mapstructure:"retry_on_failure"`
@@ -159,6 +162,80 @@ type ThreadsConfig struct {
 	RestoreFromSlack bool `mapstructure:"restore_from_slack"`
 }
 
+// InteractivityConfig receives clicks from Slack: over Socket Mode (an
+// app-level token, no public endpoint) or at a request URL (Slack POSTs to
+// http.endpoint + /slack/actions, signed with the signing secret), or both.
+type InteractivityConfig struct {
+	AppToken      configopaque.String                              `mapstructure:"app_token"`
+	SigningSecret configopaque.String                              `mapstructure:"signing_secret"`
+	HTTP          configoptional.Optional[confighttp.ServerConfig] `mapstructure:"http"`
+	// MuteDurations are the Mute choices each entry offers, shortest first.
+	MuteDurations []time.Duration `mapstructure:"mute_durations"`
+	// AllowedUsers may click (Slack user ids); empty: anyone who sees the
+	// message.
+	AllowedUsers []string `mapstructure:"allowed_users"`
+	// Storage names a storage extension (file_storage) that keeps mutes
+	// and acknowledgements across restarts; without it they are in memory.
+	Storage *component.ID `mapstructure:"storage"`
+}
+
+// maxMuteDurations: an overflow menu holds 5 options, and Acknowledge and
+// Unmute take two.
+const maxMuteDurations = 3
+
+func defaultInteractivity() InteractivityConfig {
+	return InteractivityConfig{
+		HTTP:          configoptional.Default(confighttp.NewDefaultServerConfig()),
+		MuteDurations: []time.Duration{time.Hour, 24 * time.Hour},
+	}
+}
+
+func (c *Config) interactivityErrors() []error {
+	if !c.Interactivity.HasValue() {
+		return nil
+	}
+	var errs []error
+	add := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("interactivity.%s: %s", key, fmt.Sprintf(format, args...)))
+	}
+	ic := c.Interactivity.Get()
+	if c.Token == "" {
+		add("app_token", "interactivity needs a bot token: a webhook's messages cannot be updated to show a mute")
+	}
+	endpoint := ""
+	if ic.HTTP.HasValue() {
+		endpoint = ic.HTTP.Get().NetAddr.Endpoint
+	}
+	switch {
+	case ic.AppToken == "" && ic.SigningSecret == "":
+		add("app_token", "set app_token (Socket Mode) or signing_secret with http.endpoint (request URL), or both")
+	case ic.SigningSecret != "" && endpoint == "":
+		add("http.endpoint", "required with signing_secret: where Slack posts the clicks")
+	case ic.SigningSecret == "" && endpoint != "":
+		add("signing_secret", "required with http.endpoint: every request must be verified")
+	}
+	if ic.AppToken != "" && !strings.HasPrefix(string(ic.AppToken), "xapp-") {
+		add("app_token", "must be an app-level token (xapp-…) with connections:write (value not shown: it is a secret)")
+	}
+	switch {
+	case len(ic.MuteDurations) == 0:
+		add("mute_durations", "give at least one duration, e.g. [1h, 24h]")
+	case len(ic.MuteDurations) > maxMuteDurations:
+		add("mute_durations", "at most %d: an entry's menu holds 5 choices, Acknowledge and Unmute among them", maxMuteDurations)
+	}
+	for i, d := range ic.MuteDurations {
+		if d < time.Minute {
+			add(fmt.Sprintf("mute_durations[%d]", i), "%v is too short: at least 1m", d)
+		}
+	}
+	for i, u := range ic.AllowedUsers {
+		if !render.IsUserID(u) {
+			add(fmt.Sprintf("allowed_users[%d]", i), "%q is not a Slack user id (U… or W…)", u)
+		}
+	}
+	return errs
+}
+
 // threadsEnabled: threads are on with a token unless turned off.
 func (c *Config) threadsEnabled() bool {
 	return c.Token != "" && (c.Threads.Enabled == nil || *c.Threads.Enabled)
@@ -250,6 +327,7 @@ func (c *Config) Validate() error {
 	if c.Threads.RestoreFromSlack && !c.threadsEnabled() {
 		add("threads.restore_from_slack", "needs threads, and so a bot token: it reads back live messages")
 	}
+	errs = append(errs, c.interactivityErrors()...)
 	if c.Timeout <= 0 {
 		add("timeout", "must be greater than 0: it is what bounds each push and each call to Slack")
 	}

@@ -157,11 +157,11 @@ func (e *slackExporter) dynamicDestination(key string, limiter func(channel stri
 			return nil
 		}
 		target := dynchannel.Display(channel)
-		return &destination{key: key, name: target, channel: channel, postChannel: target, dynamic: true, api: e.api,
+		return e.interactive(&destination{key: key, name: target, channel: channel, postChannel: target, dynamic: true, api: e.api,
 			limiter: limiter(channel), layout: e.layout(key, mention), outbox: newOutbox(),
 			post: func(ctx context.Context, m render.Message) (slackclient.Ref, error) {
 				return e.api.Post(ctx, target, "", m.Text, m.Blocks, m.Metadata)
-			}}
+			}})
 	}
 	if channel, ok := strings.CutPrefix(key, reroutedPrefix); ok {
 		if c, valid := dynchannel.Name(channel); !valid || c != channel {
@@ -178,12 +178,12 @@ func (e *slackExporter) dynamicDestination(key string, limiter func(channel stri
 		if code != "" {
 			layout.Note += ": " + code
 		}
-		return &destination{key: key, name: "#" + strings.TrimPrefix(def, "#") + " (for " + dynchannel.Display(channel) + ")",
+		return e.interactive(&destination{key: key, name: "#" + strings.TrimPrefix(def, "#") + " (for " + dynchannel.Display(channel) + ")",
 			channel: channel, postChannel: def, rerouted: true, reroutedCode: cmp.Or(code, "unknown"), provisional: code == "", api: e.api,
 			limiter: limiter(strings.TrimPrefix(def, "#")), layout: layout, outbox: newOutbox(),
 			post: func(ctx context.Context, m render.Message) (slackclient.Ref, error) {
 				return e.api.Post(ctx, def, "", m.Text, m.Blocks, m.Metadata)
-			}}
+			}})
 	}
 	return nil
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/slackexporter/slackexporter/internal/group"
 	"github.com/slackexporter/slackexporter/internal/logcopy"
 	"github.com/slackexporter/slackexporter/internal/metadata"
+	"github.com/slackexporter/slackexporter/internal/mutes"
 	"github.com/slackexporter/slackexporter/internal/render"
 	"github.com/slackexporter/slackexporter/internal/selection"
 	"github.com/slackexporter/slackexporter/internal/slackclient"
@@ -74,6 +75,13 @@ type slackExporter struct {
 
 	// channelIDs are the workspace's, for threads.restore_from_slack.
 	channelIDs channelIDs
+
+	// With interactivity: the mutes and acknowledgements, the loop that
+	// shows when a mute ran out, and the receivers of clicks.
+	mutes     *mutes.Book
+	stopMutes context.CancelFunc
+	muteDone  chan struct{}
+	receivers []func(context.Context) error // each stops one receiver
 }
 
 // destination is one place messages go: a channel through the Web API, or
@@ -245,12 +253,17 @@ func (e *slackExporter) start(ctx context.Context, host component.Host) error {
 		api = slackclient.NewWebAPI(string(e.cfg.Token), apiURL, hc)
 	}
 	e.api = api
+	if e.cfg.Interactivity.HasValue() && api != nil {
+		if err := e.startMutes(ctx, host); err != nil {
+			return err
+		}
+	}
 	channel := func(key, name, mention string) *destination {
-		return &destination{key: key, name: "#" + strings.TrimPrefix(name, "#"), postChannel: name, limiter: limiter(channelKey(name, "")), api: api,
+		return e.interactive(&destination{key: key, name: "#" + strings.TrimPrefix(name, "#"), postChannel: name, limiter: limiter(channelKey(name, "")), api: api,
 			layout: e.layout(key, mention), outbox: newOutbox(),
 			post: func(ctx context.Context, m render.Message) (slackclient.Ref, error) {
 				return api.Post(ctx, name, "", m.Text, m.Blocks, m.Metadata)
-			}}
+			}})
 	}
 	webhook := func(key, name, url, mention string) *destination {
 		w := slackclient.NewWebhook(url, hc)
@@ -289,13 +302,18 @@ func (e *slackExporter) start(ctx context.Context, host component.Host) error {
 		}
 	}
 	if e.tracker != nil {
-		return e.startThreads(ctx, host)
+		if err := e.startThreads(ctx, host); err != nil {
+			return err
+		}
+	}
+	if e.mutes != nil {
+		return e.startInteractivity(ctx, host)
 	}
 	return nil
 }
 
 func (e *slackExporter) shutdown(ctx context.Context) error {
-	err := e.stopThreads(ctx)
+	err := errors.Join(e.stopInteractivity(ctx), e.stopThreads(ctx))
 	if e.telemetry != nil {
 		e.telemetry.Shutdown()
 	}
@@ -337,7 +355,7 @@ func (e *slackExporter) push(ctx context.Context, ld plog.Logs) error {
 	var wg sync.WaitGroup
 	for _, b := range batches {
 		wg.Go(func() {
-			shares := sharesOf(b.entries.Entries(), out)
+			shares := e.withoutMuted(ctx, b.dest, sharesOf(b.entries.Entries(), out))
 			if e.threaded(b.dest) {
 				e.deliverThreaded(ctx, b.dest, shares)
 			} else {

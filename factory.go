@@ -65,6 +65,7 @@ func createDefaultConfig() component.Config {
 			MaxTracked:       10_000,
 			UpdatesPerMinute: 50,
 		},
+		Interactivity: configoptional.Default(defaultInteractivity()),
 		QueueConfig:   configoptional.Some(queue),
 		BackOffConfig: retry,
 	}

@@ -27,11 +27,13 @@ type TelemetryBuilder struct {
 	mu                            sync.Mutex
 	registrations                 []metric.Registration
 	ExporterSlackAPIErrors        metric.Int64Counter
+	ExporterSlackInteractions     metric.Int64Counter
 	ExporterSlackMessagesSent     metric.Int64Counter
 	ExporterSlackRecordsDelivered metric.Int64Counter
 	ExporterSlackRecordsDropped   metric.Int64Counter
 	ExporterSlackRecordsFiltered  metric.Int64Counter
 	ExporterSlackRecordsFolded    metric.Int64Counter
+	ExporterSlackRecordsMuted     metric.Int64Counter
 	ExporterSlackRecordsRerouted  metric.Int64Counter
 }
 
@@ -70,6 +72,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 		metric.WithUnit("{call}"),
 	)
 	errs = errors.Join(errs, err)
+	builder.ExporterSlackInteractions, err = builder.meter.Int64Counter(
+		"otelcol_exporter_slack_interactions",
+		metric.WithDescription("Clicks received from Slack (Socket Mode envelopes and request-URL posts), by what became of them (accepted, bad_signature, stale, replay, forbidden, unknown_message). [Alpha]"),
+		metric.WithUnit("{request}"),
+	)
+	errs = errors.Join(errs, err)
 	builder.ExporterSlackMessagesSent, err = builder.meter.Int64Counter(
 		"otelcol_exporter_slack_messages_sent",
 		metric.WithDescription("Messages Slack accepted. [Alpha]"),
@@ -97,6 +105,12 @@ func NewTelemetryBuilder(settings component.TelemetrySettings, options ...Teleme
 	builder.ExporterSlackRecordsFolded, err = builder.meter.Int64Counter(
 		"otelcol_exporter_slack_records_folded",
 		metric.WithDescription("The part of records_delivered that reached Slack only inside a count (a fold line or an updated counter), never shown on their own. [Alpha]"),
+		metric.WithUnit("{record}"),
+	)
+	errs = errors.Join(errs, err)
+	builder.ExporterSlackRecordsMuted, err = builder.meter.Int64Counter(
+		"otelcol_exporter_slack_records_muted",
+		metric.WithDescription("Log records not shown because someone muted their error in their channel from Slack; they are accounted for, not retried. [Alpha]"),
 		metric.WithUnit("{record}"),
 	)
 	errs = errors.Join(errs, err)

@@ -20,13 +20,18 @@ func TestSetupTelemetry(t *testing.T) {
 	require.NoError(t, err)
 	defer tb.Shutdown()
 	tb.ExporterSlackAPIErrors.Add(context.Background(), 1)
+	tb.ExporterSlackInteractions.Add(context.Background(), 1)
 	tb.ExporterSlackMessagesSent.Add(context.Background(), 1)
 	tb.ExporterSlackRecordsDelivered.Add(context.Background(), 1)
 	tb.ExporterSlackRecordsDropped.Add(context.Background(), 1)
 	tb.ExporterSlackRecordsFiltered.Add(context.Background(), 1)
 	tb.ExporterSlackRecordsFolded.Add(context.Background(), 1)
+	tb.ExporterSlackRecordsMuted.Add(context.Background(), 1)
 	tb.ExporterSlackRecordsRerouted.Add(context.Background(), 1)
 	AssertEqualExporterSlackAPIErrors(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualExporterSlackInteractions(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualExporterSlackMessagesSent(t, testTel,
@@ -42,6 +47,9 @@ func TestSetupTelemetry(t *testing.T) {
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualExporterSlackRecordsFolded(t, testTel,
+		[]metricdata.DataPoint[int64]{{Value: 1}},
+		metricdatatest.IgnoreTimestamp())
+	AssertEqualExporterSlackRecordsMuted(t, testTel,
 		[]metricdata.DataPoint[int64]{{Value: 1}},
 		metricdatatest.IgnoreTimestamp())
 	AssertEqualExporterSlackRecordsRerouted(t, testTel,

@@ -95,6 +95,7 @@ func FuzzMessages(f *testing.F) {
 			}
 			lm := Live(live, m.FoldedRecords()*1_000_003, len(m.Folded))
 			requireSafeMessage(t, lm)
+			requireClicksFit(t, m.Entries)
 			posted, updated := entryTexts(m), entryTexts(lm)
 			require.Len(t, updated, len(posted))
 			for i, text := range posted {
@@ -282,4 +283,33 @@ func requireSafeMessage(t *testing.T, m Message) {
 func clipForMessage(s string, i int) string {
 	from, to := max(0, i-40), min(len(s), i+40)
 	return s[from:to]
+}
+
+// requireClicksFit: with interactivity, a message posted with nothing
+// muted still fits once every entry shows the longest status a click can
+// give it, the Unmute option, and a far larger count.
+func requireClicksFit(t *testing.T, entries []*group.Entry) {
+	t.Helper()
+	quiet := &Layout{Actions: &Actions{MuteDurations: []time.Duration{time.Minute, time.Hour, 8760 * time.Hour}}}
+	pm := quiet.Messages(entries, 1)
+	require.Len(t, pm, 1)
+	requireWithinLimits(t, pm[0])
+	busy := &Layout{Actions: &Actions{MuteDurations: quiet.Actions.MuteDurations, State: func(string) EntryState {
+		return EntryState{MutedBy: "W" + strings.Repeat("Z", 20), MutedUntil: time.Date(2027, 12, 31, 23, 59, 0, 0, time.UTC), AckedBy: "U" + strings.Repeat("Z", 20)}
+	}}}
+	live := make([]*group.Entry, len(pm[0].Entries))
+	for i, e := range pm[0].Entries {
+		c := *e
+		c.Count = e.Count * 1_000_003
+		c.QuietSince = time.Date(2026, 11, 27, 23, 59, 0, 0, time.UTC)
+		live[i] = &c
+	}
+	lm := busy.Live(live, pm[0].FoldedRecords()*1_000_003, len(pm[0].Folded))
+	requireWithinLimits(t, lm)
+	posts, updates := entryTexts(pm[0]), entryTexts(lm)
+	for i, text := range posts {
+		if !strings.Contains(text, "more characters)") {
+			require.Equal(t, text, updates[i], "entry %d: a click cut a text the post showed whole", i)
+		}
+	}
 }

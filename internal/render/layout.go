@@ -30,6 +30,9 @@ type Layout struct {
 	// process reading a channel back takes only its own destination's
 	// messages (two routes with different mentions share a channel).
 	Destination string
+	// Actions, when set, gives every entry a menu (Mute, Acknowledge,
+	// Unmute) and shows who used it.
+	Actions *Actions
 }
 
 // WithoutMention is l for messages that must not ping anyone again: thread
@@ -37,6 +40,9 @@ type Layout struct {
 func (l *Layout) WithoutMention() *Layout {
 	out := *l
 	out.Mention = ""
+	// A reply's entries are samples: the menu belongs to the entry in the
+	// parent, which shows what a click did.
+	out.Actions = nil
 	return &out
 }
 

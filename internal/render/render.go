@@ -80,7 +80,7 @@ func (l *Layout) paginate(entries []*group.Entry, maxPages int) (pages []page, r
 	frameBlocks, frameSize := l.frame()
 	for i, e := range entries {
 		blocks := l.entryBlocksFitting(e, maxBlocksJSON-frameSize)
-		n := jsonSize(blocks) + liveReserve
+		n := jsonSize(blocks) + l.reserve()
 		if len(cur.entries) > 0 && (len(cur.blocks)+len(blocks)+frameBlocks > maxBlocks || size+n > maxBlocksJSON-frameSize) {
 			pages = append(pages, cur)
 			if len(pages) == maxPages {
@@ -104,7 +104,7 @@ func (l *Layout) paginate(entries []*group.Entry, maxPages int) (pages []page, r
 // page when every value is at its limit and full of characters that JSON
 // escapes.
 func (l *Layout) entryBlocksFitting(e *group.Entry, budget int) []slack.Block {
-	return cutToFit(budget, liveReserve, func(limit int) []slack.Block { return l.entryBlocksWithin(e, limit) })
+	return cutToFit(budget, l.reserve(), func(limit int) []slack.Block { return l.entryBlocksWithin(e, limit) })
 }
 
 // cutToFit renders blocks with the section texts cut to limit, starting
@@ -303,6 +303,16 @@ func (l *Layout) entryBlocksWithin(e *group.Entry, limit int) []slack.Block {
 	section := slack.NewSectionBlock(mrkdwn(text), nil, nil)
 
 	var elements []slack.MixedElement
+	if l.Actions != nil && e.Fingerprint != "" {
+		var st EntryState
+		if l.Actions.State != nil {
+			st = l.Actions.State(e.Fingerprint)
+		}
+		section.Accessory = slack.NewAccessory(l.menu(st))
+		if status := statusText(st); status != "" {
+			elements = append(elements, mrkdwn(status))
+		}
+	}
 	elements = append(elements, mrkdwn(timeText(e)))
 	for _, a := range resourceContext(e.Resource) {
 		elements = append(elements, mrkdwn(fit(a.Key+": "+a.Value, 200)))

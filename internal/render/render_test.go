@@ -67,6 +67,15 @@ func requireWithinLimits(t testing.TB, m Message) {
 			require.LessOrEqual(t, utf8.RuneCountInString(b.Text.Text), maxHeaderText)
 		case *slack.SectionBlock:
 			require.LessOrEqual(t, utf8.RuneCountInString(b.Text.Text), maxSectionText)
+			if b.Accessory != nil {
+				menu := b.Accessory.OverflowElement
+				require.NotNil(t, menu, "an entry's only accessory is its menu")
+				require.LessOrEqual(t, len(menu.Options), 5, "an overflow menu holds 5 options")
+				for _, o := range menu.Options {
+					require.LessOrEqual(t, utf8.RuneCountInString(o.Text.Text), 75)
+					require.LessOrEqual(t, len(o.Value), 150)
+				}
+			}
 			if mention, err := NormalizeMention(b.Text.Text); err != nil || mention != b.Text.Text {
 				require.True(t, b.Text.Verbatim, "no auto-linking of log text")
 			}

@@ -350,6 +350,30 @@ func (t *Tracker) Adopt(dest, channelID, ts string, postedAt, now time.Time, ent
 	return m
 }
 
+// Showing returns the tracked messages of channel channelID that show
+// fingerprint, newest first: those to redraw when its entry changes.
+func (t *Tracker) Showing(channelID, fingerprint string) []*Message {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var out []*Message
+	for el := t.lru.Front(); el != nil; el = el.Next() {
+		m := el.Value.(*Message)
+		if m.ChannelID != channelID {
+			continue
+		}
+		m.mu.Lock()
+		for _, l := range m.lines {
+			if l.Entry.Fingerprint == fingerprint {
+				out = append(out, m)
+				break
+			}
+		}
+		m.mu.Unlock()
+	}
+	slices.SortStableFunc(out, func(a, b *Message) int { return b.PostedAt.Compare(a.PostedAt) })
+	return out
+}
+
 // Restore puts back a message loaded from storage.
 func (t *Tracker) Restore(m *Message) {
 	m.slot = make(chan struct{}, 1)

@@ -1,0 +1,244 @@
+package slackexporter // import "github.com/slackexporter/slackexporter"
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/extension/xextension/storage"
+	"go.uber.org/zap"
+
+	"github.com/slackexporter/slackexporter/internal/mutes"
+	"github.com/slackexporter/slackexporter/internal/render"
+	"github.com/slackexporter/slackexporter/internal/threads"
+)
+
+// maxMuteKeys bounds the mutes and acknowledgements remembered.
+const maxMuteKeys = 10_000
+
+// interactive gives d's entries the Mute / Acknowledge menu, when
+// interactivity is on and d is a channel.
+func (e *slackExporter) interactive(d *destination) *destination {
+	if e.mutes == nil || d == nil || d.api == nil {
+		return d
+	}
+	l := *d.layout
+	l.Actions = &render.Actions{
+		MuteDurations: e.cfg.Interactivity.Get().MuteDurations,
+		State: func(fingerprint string) render.EntryState {
+			ch := e.muteChannel(d)
+			if ch == "" {
+				return render.EntryState{}
+			}
+			return e.mutes.State(mutes.Key{Channel: ch, Fingerprint: fingerprint}, e.now())
+		},
+	}
+	d.layout = &l
+	return d
+}
+
+// muteChannel is the id of the channel d posts to, as clicks name it, or ""
+// while it is not known: no post there yet, and no click named it.
+func (e *slackExporter) muteChannel(d *destination) string {
+	if id, _ := d.readBack.channelID.Load().(string); id != "" {
+		return id
+	}
+	name := strings.TrimPrefix(d.postChannel, "#")
+	if id := e.mutes.ChannelID(name); id != "" {
+		return id
+	}
+	if looksLikeChannelID(name) {
+		return name
+	}
+	return ""
+}
+
+// looksLikeChannelID: public (C), private (G) or direct (D) channel ids.
+func looksLikeChannelID(s string) bool {
+	return len(s) >= 9 && strings.ContainsRune("CGD", rune(s[0])) && strings.ToUpper(s) == s
+}
+
+// withoutMuted takes out of shares the fingerprints muted in d's channel:
+// their records are counted as muted, not posted, not retried. Their
+// lines stay awake, so a muted storm is not called quiet.
+func (e *slackExporter) withoutMuted(ctx context.Context, d *destination, shares []*share) []*share {
+	if e.mutes == nil || d.api == nil {
+		return shares
+	}
+	ch := e.muteChannel(d)
+	if ch == "" {
+		return shares
+	}
+	now := e.now()
+	muted := 0
+	shares = slices.DeleteFunc(shares, func(s *share) bool {
+		if !e.mutes.Muted(mutes.Key{Channel: ch, Fingerprint: s.entry.Fingerprint}, now) {
+			return false
+		}
+		muted += s.entry.Count
+		if e.tracker != nil {
+			e.tracker.Seen(d.key, s.entry.Fingerprint, now)
+		}
+		return true
+	})
+	if muted > 0 {
+		e.telemetry.ExporterSlackRecordsMuted.Add(ctx, int64(muted))
+	}
+	return shares
+}
+
+// errUnknownMessage: a click on a message this exporter did not post.
+var errUnknownMessage = errors.New("not a message of this exporter")
+
+// click is one action someone took on an entry, as the transports read it.
+type click struct {
+	user                   string
+	channelID, channelName string
+	messageTS              string
+	blockID, value         string
+	// eventType is the clicked message's metadata event type, when the
+	// payload carries it.
+	eventType string
+}
+
+// applyClick records what a click decided and refreshes the entries that
+// show it. It returns quickly: Slack wants an answer within 3 s, and the
+// refresh waits for the update budget.
+func (e *slackExporter) applyClick(ctx context.Context, c click) error {
+	fp, ok := render.EntryFingerprint(c.blockID)
+	if !ok || c.channelID == "" || !render.IsUserID(c.user) {
+		return errUnknownMessage
+	}
+	if c.eventType != "" && c.eventType != render.EventType {
+		return errUnknownMessage
+	}
+	if c.eventType == "" && e.tracker != nil && len(e.tracker.Showing(c.channelID, fp)) == 0 {
+		return errUnknownMessage
+	}
+	k := mutes.Key{Channel: c.channelID, Fingerprint: fp}
+	now := e.now()
+	var err error
+	switch c.value {
+	case render.ValueAck:
+		err = e.mutes.Ack(ctx, k, c.channelName, c.user, now)
+	case render.ValueUnmute:
+		err = e.mutes.Unmute(ctx, k, c.channelName, c.user, now)
+	default:
+		d, ok := render.ParseMute(c.value)
+		if !ok || d > slices.Max(e.cfg.Interactivity.Get().MuteDurations) {
+			// Not a choice any menu of ours offered.
+			return errUnknownMessage
+		}
+		err = e.mutes.Mute(ctx, k, c.channelName, c.user, now, now.Add(d))
+	}
+	if err != nil {
+		// In force here, but lost at a restart.
+		e.logger.Warn("Could not save a mute or acknowledgement", zap.Error(err))
+	}
+	e.logger.Info("An entry was changed from Slack", zap.String("channel_id", c.channelID),
+		zap.String("fingerprint", fp), zap.String("action", c.value), zap.String("user", c.user))
+	go e.refresh(k)
+	return nil
+}
+
+// refresh updates the live messages that show k, so that their entry says
+// who muted or acknowledged it.
+func (e *slackExporter) refresh(k mutes.Key) {
+	if e.tracker == nil {
+		return
+	}
+	for _, m := range e.tracker.Showing(k.Channel, k.Fingerprint) {
+		e.refreshMessage(m)
+	}
+}
+
+func (e *slackExporter) refreshMessage(m *threads.Message) {
+	d := e.dests.acquire(m.Dest)
+	defer e.dests.release(d)
+	if d == nil || d.api == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), e.cfg.Timeout)
+	defer cancel()
+	if err := m.UpdateWhenReady(ctx, nil, e.updateBudget(e.updateWait()), e.sendUpdate(d)); err != nil {
+		e.logger.Debug("Could not show a change from Slack on its message", zap.String("destination", d.name), zap.Error(err))
+	}
+}
+
+// muteLoop shows, once, on each entry whose mute ran out, that it did.
+func (e *slackExporter) muteLoop(ctx context.Context, since time.Time) {
+	defer close(e.muteDone)
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			now := e.now()
+			for _, k := range e.mutes.Ended(since, now) {
+				e.refresh(k)
+			}
+			since = now
+		}
+	}
+}
+
+// startMutes opens the book of mutes, from interactivity.storage when set.
+func (e *slackExporter) startMutes(ctx context.Context, host component.Host) error {
+	ic := e.cfg.Interactivity.Get()
+	var client storage.Client
+	if id := ic.Storage; id != nil {
+		ext, ok := host.GetExtensions()[*id]
+		if !ok {
+			return fmt.Errorf("interactivity.storage: no extension %q in the service's extensions", id)
+		}
+		se, ok := ext.(storage.Extension)
+		if !ok {
+			return fmt.Errorf("interactivity.storage: extension %q is not a storage extension", id)
+		}
+		var err error
+		if client, err = se.GetClient(ctx, component.KindExporter, e.id, "mutes"); err != nil {
+			return fmt.Errorf("interactivity.storage: %w", err)
+		}
+	}
+	e.mutes = mutes.New(client, maxMuteKeys)
+	if err := e.mutes.Load(ctx); err != nil {
+		e.logger.Warn("Saved mutes could not be read; they are not in force", zap.Error(err))
+	}
+	return nil
+}
+
+// startInteractivity starts the loop that shows ended mutes and the
+// receivers of clicks.
+func (e *slackExporter) startInteractivity(ctx context.Context, host component.Host) error {
+	since := e.now()
+	if e.tracker != nil {
+		// Mutes that ran out while the collector was down: their live
+		// messages still say muted.
+		since = since.Add(-e.cfg.Threads.Window)
+	}
+	loopCtx, cancel := context.WithCancel(context.Background())
+	e.stopMutes, e.muteDone = cancel, make(chan struct{})
+	go e.muteLoop(loopCtx, since)
+	return e.startReceivers(ctx, host)
+}
+
+func (e *slackExporter) stopInteractivity(ctx context.Context) error {
+	var errs []error
+	for _, stop := range e.receivers {
+		errs = append(errs, stop(ctx))
+	}
+	if e.stopMutes != nil {
+		e.stopMutes()
+		<-e.muteDone
+	}
+	if e.mutes != nil {
+		errs = append(errs, e.mutes.Close(ctx))
+	}
+	return errors.Join(errs...)
+}
