@@ -78,10 +78,12 @@ type slackExporter struct {
 
 	// With interactivity: the mutes and acknowledgements, the loop that
 	// shows when a mute ran out, and the receivers of clicks.
-	mutes     *mutes.Book
-	stopMutes context.CancelFunc
-	muteDone  chan struct{}
-	receivers []func(context.Context) error // each stops one receiver
+	mutes      *mutes.Book
+	muteCtx    context.Context // ends at shutdown
+	stopMutes  context.CancelFunc
+	muteDone   chan struct{}
+	refreshing sync.WaitGroup                // redraws of clicked entries
+	receivers  []func(context.Context) error // each stops one receiver
 }
 
 // destination is one place messages go: a channel through the Web API, or

@@ -141,14 +141,14 @@ func (e *slackExporter) applyClick(ctx context.Context, c click) error {
 	}
 	e.logger.Info("An entry was changed from Slack", zap.String("channel_id", c.channelID),
 		zap.String("fingerprint", fp), zap.String("action", c.value), zap.String("user", c.user))
-	go e.refresh(k)
+	e.refreshing.Go(func() { e.refresh(k) })
 	return nil
 }
 
 // refresh updates the live messages that show k, so that their entry says
 // who muted or acknowledged it.
 func (e *slackExporter) refresh(k mutes.Key) {
-	if e.tracker == nil {
+	if e.tracker == nil || e.muteCtx.Err() != nil {
 		return
 	}
 	for _, m := range e.tracker.Showing(k.Channel, k.Fingerprint) {
@@ -162,7 +162,7 @@ func (e *slackExporter) refreshMessage(m *threads.Message) {
 	if d == nil || d.api == nil {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), e.cfg.Timeout)
+	ctx, cancel := context.WithTimeout(e.muteCtx, e.cfg.Timeout)
 	defer cancel()
 	if err := m.UpdateWhenReady(ctx, nil, e.updateBudget(e.updateWait()), e.sendUpdate(d)); err != nil {
 		e.logger.Debug("Could not show a change from Slack on its message", zap.String("destination", d.name), zap.Error(err))
@@ -222,9 +222,9 @@ func (e *slackExporter) startInteractivity(ctx context.Context, host component.H
 		// messages still say muted.
 		since = since.Add(-e.cfg.Threads.Window)
 	}
-	loopCtx, cancel := context.WithCancel(context.Background())
-	e.stopMutes, e.muteDone = cancel, make(chan struct{})
-	go e.muteLoop(loopCtx, since)
+	e.muteCtx, e.stopMutes = context.WithCancel(context.Background())
+	e.muteDone = make(chan struct{})
+	go e.muteLoop(e.muteCtx, since)
 	return e.startReceivers(ctx, host)
 }
 
@@ -234,8 +234,11 @@ func (e *slackExporter) stopInteractivity(ctx context.Context) error {
 		errs = append(errs, stop(ctx))
 	}
 	if e.stopMutes != nil {
+		// Redraws still on their way give up: shutdown must not wait for
+		// the update budget.
 		e.stopMutes()
 		<-e.muteDone
+		e.refreshing.Wait()
 	}
 	if e.mutes != nil {
 		errs = append(errs, e.mutes.Close(ctx))

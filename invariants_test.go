@@ -6,11 +6,12 @@ package slackexporter
 // to 1–4 channels and webhooks, storage for live messages; in half the
 // token-mode runs a route whose channel is a template, naming channels
 // that exist, channels the emulator says are missing, archived or without
-// the bot, and a name that is no channel) and a script of
+// the bot, and a name that is no channel; in half the token-mode runs
+// interactivity, with mutes kept or not across restarts) and a script of
 // steps (1–6 concurrent pushes of 1–200 records in 1–60 fingerprints, which
 // meet in the destinations' outboxes, faults
 // from the emulator, clock jumps past quiet_after and window, quiet marks,
-// restarts), drives the real push path against the Slack emulator the way
+// restarts, clicks on entries: mute, unmute, acknowledge), drives the real push path against the Slack emulator the way
 // exporterhelper's queue would (records handed back are pushed again), then
 // checks Slack's final state and every call Slack received
 // (invariants_check_test.go).
@@ -78,7 +79,7 @@ func TestDeliveryInvariants(t *testing.T) {
 	}
 	start := time.Now()
 	next := uint64(time.Now().UnixNano())
-	var runs, checks, failed, templated, rerouted int
+	var runs, checks, failed, templated, rerouted, clicks, muted int
 	for i := 0; ; i++ {
 		var seed uint64
 		switch {
@@ -88,8 +89,8 @@ func TestDeliveryInvariants(t *testing.T) {
 			next = next*6364136223846793005 + 1442695040888963407
 			seed = next >> 16
 		default:
-			t.Logf("%d runs in %s, %d checks, %d failed runs; %d runs with a templated channel, %d records rerouted",
-				runs, time.Since(start).Round(time.Millisecond), checks, failed, templated, rerouted)
+			t.Logf("%d runs in %s, %d checks, %d failed runs; %d runs with a templated channel, %d records rerouted; %d clicks, %d records muted",
+				runs, time.Since(start).Round(time.Millisecond), checks, failed, templated, rerouted, clicks, muted)
 			return
 		}
 		var r runResult
@@ -102,6 +103,8 @@ func TestDeliveryInvariants(t *testing.T) {
 			templated++
 		}
 		rerouted += r.rerouted
+		clicks += r.clicks
+		muted += r.muted
 	}
 }
 
@@ -127,6 +130,8 @@ type world struct {
 	dyn        *rand.Rand
 	dynamic    bool
 	maxDynamic int
+	// mute: clicks from Slack, when the run has interactivity (nil if not).
+	mute *muteRun
 
 	clock *clientClock // when each call to Slack left and was answered
 
@@ -209,6 +214,8 @@ type runResult struct {
 	checks    int
 	templated bool // the run had a templated route
 	rerouted  int  // records shown in the default channel for a refused templated one
+	clicks    int  // clicks from Slack (mute, unmute, acknowledge)
+	muted     int  // records not shown because they were muted
 }
 
 func runInvariants(t *testing.T, seed uint64) runResult {
@@ -245,7 +252,12 @@ func runInvariants(t *testing.T, seed uint64) runResult {
 	}
 
 	w.shutdownExporter()
-	return runResult{checks: w.checks, templated: w.dynamic, rerouted: w.counter("otelcol_exporter_slack_records_rerouted")}
+	r := runResult{checks: w.checks, templated: w.dynamic, rerouted: w.counter("otelcol_exporter_slack_records_rerouted"),
+		muted: w.counter("otelcol_exporter_slack_records_muted")}
+	if w.mute != nil {
+		r.clicks = w.mute.clicks
+	}
+	return r
 }
 
 // configure draws the run's configuration.
@@ -320,6 +332,7 @@ func (w *world) configure() {
 	// A restart without storage then stands for another gateway taking
 	// the channels over: it reads the live messages back from Slack.
 	cfg.Threads.RestoreFromSlack = enabled && r.IntN(3) == 0
+	w.configureMutes(cfg, webhookMode, host)
 	w.host = host
 	require.NoError(w.t, cfg.Validate())
 	w.cfg = cfg
@@ -470,6 +483,7 @@ func (w *world) step() {
 	case p < 40:
 		// Several queue consumers at once: their pushes meet in each
 		// destination's outbox.
+		w.maybeClick()
 		n := 1 + r.IntN(6)
 		batches := make([]plog.Logs, n)
 		for i := range batches {
@@ -734,6 +748,7 @@ func (w *world) restart() {
 	time.Sleep(time.Duration(w.rng.IntN(100)) * time.Millisecond)
 	w.shutdownExporter()
 	wg.Wait() // their records come back for the next instance, as a queue keeps them
+	w.forgetMutes(time.Now())
 	w.startExporter()
 }
 

@@ -110,3 +110,16 @@ func TestClickValuesReadBack(t *testing.T) {
 	}
 	assert.Equal(t, "1m30s", shortDuration(90*time.Second), "not a whole number of minutes")
 }
+
+// A new post pings nobody it does not mean to: the status, which names the
+// people who clicked, is shown only by updates (an edit notifies nobody).
+func TestANewPostShowsNoStatus(t *testing.T) {
+	l := &Layout{Actions: &Actions{MuteDurations: []time.Duration{time.Hour}, State: func(string) EntryState {
+		return EntryState{AckedBy: "U0ONCALL", UnmutedBy: "U0OTHER"}
+	}}}
+	m := l.Messages([]*group.Entry{interactiveEntry()}, 1)[0]
+	requireNoMarkup(t, m)
+	s, _ := sectionOf(t, m)
+	assert.Equal(t, []string{"Mute 1h=mute:1h0m0s", "Acknowledge=ack"}, optionValues(s))
+	assert.Contains(t, strings.Join(texts(l.Live([]*group.Entry{interactiveEntry()}, 0, 0)), "\n"), "👀 <@U0ONCALL> is on it")
+}

@@ -104,7 +104,7 @@ func (l *Layout) paginate(entries []*group.Entry, maxPages int) (pages []page, r
 // page when every value is at its limit and full of characters that JSON
 // escapes.
 func (l *Layout) entryBlocksFitting(e *group.Entry, budget int) []slack.Block {
-	return cutToFit(budget, l.reserve(), func(limit int) []slack.Block { return l.entryBlocksWithin(e, limit) })
+	return cutToFit(budget, l.reserve(), func(limit int) []slack.Block { return l.entryBlocksWithin(e, limit, false) })
 }
 
 // cutToFit renders blocks with the section texts cut to limit, starting
@@ -215,7 +215,7 @@ func (l *Layout) Live(entries []*group.Entry, folded, foldedGroups int) Message 
 				blocks = append(blocks, shown...) // as another process left it
 				continue
 			}
-			blocks = append(blocks, l.entryBlocksWithin(e, limit)...)
+			blocks = append(blocks, l.entryBlocksWithin(e, limit, true)...)
 		}
 		return blocks
 	})
@@ -276,12 +276,14 @@ func (l *Layout) header(entries []*group.Entry, folded int) slack.Block {
 // the body (or the Text template), and a context line with time, resource,
 // attributes, trace and the Link template.
 func (l *Layout) entryBlocks(e *group.Entry) []slack.Block {
-	return l.entryBlocksWithin(e, maxSectionText)
+	return l.entryBlocksWithin(e, maxSectionText, false)
 }
 
 // entryBlocksWithin is entryBlocks with the section's text cut to limit
-// characters; the title line, with the count, is always whole.
-func (l *Layout) entryBlocksWithin(e *group.Entry, limit int) []slack.Block {
+// characters; the title line, with the count, is always whole. With
+// status, the entry says who muted or acknowledged it: only in an update,
+// which notifies nobody; a new post would ping the person named.
+func (l *Layout) entryBlocksWithin(e *group.Entry, limit int, status bool) []slack.Block {
 	title := fmt.Sprintf("*%s* · %s", severityLabel(e.Severity), escape(clip(serviceName(e.Service), 100)))
 	if e.Count > 1 {
 		title += " · ×" + thousands(e.Count)
@@ -305,7 +307,7 @@ func (l *Layout) entryBlocksWithin(e *group.Entry, limit int) []slack.Block {
 	var elements []slack.MixedElement
 	if l.Actions != nil && e.Fingerprint != "" {
 		var st EntryState
-		if l.Actions.State != nil {
+		if status && l.Actions.State != nil {
 			st = l.Actions.State(e.Fingerprint)
 		}
 		section.Accessory = slack.NewAccessory(l.menu(st))

@@ -290,7 +290,7 @@ func TestAnEntryTheSizeOfAPageIsWhole(t *testing.T) {
 	for i := range 10 {
 		e.Attributes = append(e.Attributes, group.Attr{Key: fmt.Sprintf("k%d", i), Value: quoted(90)})
 	}
-	size := func() int { return jsonSize(l.entryBlocksWithin(e, maxSectionText)) + liveReserve }
+	size := func() int { return jsonSize(l.entryBlocksWithin(e, maxSectionText, false)) + liveReserve }
 	base := size()
 	e.SeverityText = "x" // the link's path: one character more each
 	grow := budget - size()
