@@ -158,17 +158,21 @@ reliability: build
 ## that posts synchronously and Python's QueueHandler (bench/queuehandler.py);
 ## collector CPU per record against the nop exporter (telemetrygen, pinned
 ## below); a storm; calm latency. It rewrites docs/BENCHMARKS.md (about 10
-## minutes; builds serialise on a lock where flock exists).
-## BENCH_ONLY=go,app,calm,quiet,storm runs some items and prints their tables.
+## minutes; builds serialise on a lock where flock exists), and the storm's
+## plots over time, docs/img/storm-threads-{on,off}.svg (gonum's plot).
+## BENCH_ONLY=go,app,calm,quiet,storm runs some items and prints their tables;
+## BENCH_FLAGS adds flags of bin/bench: BENCH_ONLY=storm BENCH_FLAGS='-plots docs/img'
+## also rewrites the storm's plots (a partial run never rewrites the page).
 TELEMETRYGEN_VERSION := v0.161.0
 TELEMETRYGEN := $(TOOLS_BIN)/telemetrygen
 BUILD_LOCK := $(if $(shell command -v flock 2>/dev/null),flock /tmp/slackexporter-build.lock,)
 BENCH_ONLY ?=
+BENCH_FLAGS ?=
 bench: $(TOOLS_BIN)/.telemetrygen-$(TELEMETRYGEN_VERSION)
 	$(BUILD_LOCK) $(MAKE) --no-print-directory build
 	$(GO) -C bench build -o $(CURDIR)/$(BIN)/bench .
 	$(BIN)/bench -root . -telemetrygen $(TELEMETRYGEN) \
-		$(if $(BENCH_ONLY),-only $(BENCH_ONLY),-out docs/BENCHMARKS.md)
+		$(if $(BENCH_ONLY),-only $(BENCH_ONLY),-out docs/BENCHMARKS.md) $(BENCH_FLAGS)
 
 $(TOOLS_BIN)/.telemetrygen-$(TELEMETRYGEN_VERSION):
 	GOBIN=$(TOOLS_BIN) $(GO) install github.com/open-telemetry/opentelemetry-collector-contrib/cmd/telemetrygen@$(TELEMETRYGEN_VERSION)

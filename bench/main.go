@@ -11,7 +11,8 @@
 //     call and Python's QueueHandler + QueueListener (bench/queuehandler.py);
 //   - quiet: the collector's CPU per million records, ending in the slack
 //     exporter and in the nop exporter, fed by telemetrygen at 99:1 INFO:ERROR;
-//   - storm: 100,000 error records in 10 s to 3 channels held to 1 msg/s;
+//   - storm: 100,000 error records in 10 s to 3 channels held to 1 msg/s,
+//     with threads on and off plotted over time (docs/img/storm-*.svg);
 //   - calm: one error a second, from the log call to Slack.
 //
 // It needs bin/otelcol-slack, bin/slackemu and bin/slogapp (make build),
@@ -20,6 +21,7 @@
 //
 //	bench -root . -out docs/BENCHMARKS.md      # everything (make bench)
 //	bench -only storm                          # one item, printed to stdout
+//	bench -only storm -plots docs/img          # and its plots written, linked from docs/
 package main
 
 import (
@@ -36,6 +38,7 @@ import (
 
 type options struct {
 	root, out, only, work string
+	plots                 string // directory for the storm's plots (SVG)
 	telemetrygen, python  string
 	keep                  bool
 
@@ -75,6 +78,7 @@ func main() {
 	flag.StringVar(&o.only, "only", "", "run only these items, comma-separated: "+strings.Join(items, ","))
 	flag.StringVar(&o.work, "work", "", "directory for logs (default: a new temporary one, removed on success)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the log directory")
+	flag.StringVar(&o.plots, "plots", "", "write the storm's plots (SVG) here (default: img/ beside -out; none when printing)")
 	flag.StringVar(&o.telemetrygen, "telemetrygen", ".tools/bin/telemetrygen", "telemetrygen binary (relative to -root)")
 	flag.StringVar(&o.python, "python", "python3", "Python 3 interpreter")
 
@@ -114,6 +118,9 @@ func run(o *options) error {
 	var err error
 	if o.root, err = filepath.Abs(o.root); err != nil {
 		return err
+	}
+	if o.plots == "" && o.out != "" {
+		o.plots = filepath.Join(filepath.Dir(o.out), "img")
 	}
 	if !filepath.IsAbs(o.telemetrygen) {
 		o.telemetrygen = filepath.Join(o.root, o.telemetrygen)

@@ -24,6 +24,9 @@ type row struct {
 
 type comparison struct{ what, ratio string }
 
+// pageImage is an image on the page; path is relative to the page.
+type pageImage struct{ alt, path string }
+
 type section struct {
 	order        int
 	title, intro string
@@ -32,6 +35,8 @@ type section struct {
 	compare      []comparison
 	glance       []row // the item's headline figures, for the summary at the top
 	notes        []string
+	images       []pageImage // after the table, with imageNote before them
+	imageNote    string
 	took         time.Duration
 	err          error
 }
@@ -106,6 +111,12 @@ func (r *report) markdown(_ *options) string {
 				w("| %s | %s | %s | %s |\n", cell(rw.what), strings.Join(figs, " | "), cell(orDash(rw.goal)), cmd)
 			}
 			w("\n")
+		}
+		if len(s.images) > 0 {
+			w("%s\n\n", s.imageNote)
+			for _, im := range s.images {
+				w("![%s](%s)\n\n", im.alt, im.path)
+			}
 		}
 		if len(s.compare) > 0 {
 			w("Compared in the same run:\n\n| Comparison | Ratio |\n| --- | --- |\n")

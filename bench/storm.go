@@ -29,6 +29,7 @@ func stormRoute(f int) string { return string(rune('a' + f%3)) }
 type stormVariant struct {
 	name      string   // column title
 	overrides []string // extra --config for the collector
+	plot      string   // file name (no extension) of its plot over time; "" for none
 }
 
 // asBefore batches as the exporter did before it posted calm records at
@@ -36,8 +37,8 @@ type stormVariant struct {
 const asBefore = "yaml:exporters::slack::sending_queue::batch::flush_timeout: 1s"
 
 var stormVariants = []stormVariant{
-	{name: "defaults (threads on)"},
-	{name: "threads.enabled: false", overrides: []string{"yaml:exporters::slack::threads::enabled: false"}},
+	{name: "defaults (threads on)", plot: "storm-threads-on"},
+	{name: "threads.enabled: false", overrides: []string{"yaml:exporters::slack::threads::enabled: false"}, plot: "storm-threads-off"},
 	{name: "threads on, flush_timeout 1s (as before)", overrides: []string{asBefore}},
 	{name: "threads off, flush_timeout 1s (as before)", overrides: []string{"yaml:exporters::slack::threads::enabled: false", asBefore}},
 }
@@ -60,6 +61,8 @@ type stormResult struct {
 	atMark                      map[time.Duration]float64
 	perChannelSent              []int
 	queueSize, queueCapacityReq float64
+	logged                      []time.Time // when each record was handed to the SDK, for the plot
+	calls                       []emuCall   // every Slack call the emulator saw, for the plot
 }
 
 func runStorm(ctx context.Context, o *options) []section {
@@ -225,6 +228,7 @@ func runStorm(ctx context.Context, o *options) []section {
 			num(r.metrics.sum("otelcol_exporter_enqueue_failed_log_records")), num(r.metrics.sum("otelcol_exporter_slack_api_errors")),
 			num(r.queueSize), num(r.queueCapacityReq), num(float64(r.shown.header))))
 	}
+	plotStorm(o, &s, results)
 	s.notes = append(s.notes, "Time to first message and to drain run from when the first record was logged to when the emulator stored (or last updated) a message, after its latency.")
 	for _, r := range results {
 		if r.err != nil && s.err == nil {
@@ -259,6 +263,7 @@ func stormOnce(ctx context.Context, o *options, v stormVariant) (r stormResult) 
 	const tick = 100 * time.Millisecond
 	ticks := max(int(o.stormDuration/tick), 1)
 	r.perChannelSent = make([]int, len(stormChannels))
+	r.logged = make([]time.Time, 0, o.stormRecords)
 	r.began = time.Now()
 	sent := 0
 	for t := range ticks {
@@ -268,6 +273,7 @@ func stormOnce(ctx context.Context, o *options, v stormVariant) (r stormResult) 
 			f := sent % o.stormFingerprints
 			r.perChannelSent[f%3]++
 			body := fmt.Sprintf("storm %s failed after %dms: upstream refused connection to 10.0.%d.%d", word(f), 10+sent%90, sent%7, sent%250)
+			r.logged = append(r.logged, time.Now())
 			snd.logger.Emit(ctx, snd.errorRecord(body, attribute.String("bench.route", stormRoute(f))))
 		}
 	}
@@ -327,6 +333,10 @@ func stormOnce(ctx context.Context, o *options, v stormVariant) (r stormResult) 
 	}
 	stats, err := emu.stats()
 	if err != nil {
+		r.err = err
+		return r
+	}
+	if r.calls, err = emu.calls(); err != nil {
 		r.err = err
 		return r
 	}
