@@ -222,7 +222,12 @@ func TestInboxShowsWhatTheCollectorPosts(t *testing.T) {
 // post sends body to u and fails the test unless the answer is 200.
 func post(t *testing.T, u, contentType, body string) {
 	t.Helper()
-	resp, err := http.Post(u, contentType, strings.NewReader(body))
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, u, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", contentType)
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

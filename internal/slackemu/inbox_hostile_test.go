@@ -44,7 +44,7 @@ var hostile = []string{
 	"\x00<script>alert(1)</script>\x00",
 	"<ScRiPt>alert(1)</sCrIpT>",
 	"<img\nsrc=x\nonerror=alert(1)>",
-	"‮<script>alert(1)</script>",
+	"\u202e<script>alert(1)</script>", // right-to-left override
 }
 
 // escapeMrkdwn escapes log text the way the exporter does before it
