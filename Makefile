@@ -110,8 +110,13 @@ $(BIN)/slogapp: FORCE
 ## e2e/ocb (a collector built with ocb from the README's manifest, about a
 ## minute) runs before the other e2e packages, not beside them: its compile
 ## would steal the CPU their timing depends on.
+## e2e/browser skips without chromium (unless REQUIRE_BROWSER=1, as in CI),
+## and go test shows no skip unless -v: say it here, where it is seen.
 E2E_SOLO := ./ocb
 test: build
+	@if [[ -z "$${CHROME_PATH:-}" ]] && ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null; then \
+		echo "*** WARNING: no chromium (nor chromium-browser, nor CHROME_PATH): e2e/browser will SKIP the inbox page's" \
+			"browser tests (apt-get install chromium; REQUIRE_BROWSER=1 makes it fail instead) ***"; fi
 	$(GO) vet ./...
 	$(GO) test $(TESTFLAGS) ./...
 	SLACKEMU_BIN=$(CURDIR)/$(BIN)/slackemu OTELCOL_BIN=$(CURDIR)/$(BIN)/otelcol-slack OCB_BIN=$(BUILDER) \
