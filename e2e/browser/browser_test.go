@@ -104,7 +104,7 @@ func TestInboxShowsWhatTheCollectorPosts(t *testing.T) {
 	col.SendLogs(t, res, timeouts(5, 1)...)
 	first, _ := stormMessage(t, emu, 5, 0)
 	msg := messageSel(first.TS)
-	p.waitUntil(t, 10*time.Second, `(() => {
+	p.waitUntil(t, 20*time.Second, `(() => {
 		const m = document.querySelector(`+js(msg)+`);
 		if (!m) return 'no message ' + `+js(first.TS)+` + ' yet; the list shows: ' + document.getElementById('messages').textContent;
 		if (!m.textContent.includes('×5')) return 'the message shows ' + m.textContent;
@@ -128,7 +128,7 @@ func TestInboxShowsWhatTheCollectorPosts(t *testing.T) {
 		t.Fatalf("the second burst did not update the first message: %+v then %+v", first, updated)
 	}
 	replyText := fmt.Sprintf("%d repl", len(replies))
-	p.waitUntil(t, 10*time.Second, `(() => {
+	p.waitUntil(t, 20*time.Second, `(() => {
 		const m = document.querySelector(`+js(msg)+`);
 		if (!m) return 'the message is gone';
 		for (const want of ['×12', '(edited)', `+js(replyText)+`]) {
@@ -170,7 +170,7 @@ func TestInboxShowsWhatTheCollectorPosts(t *testing.T) {
 		}
 		return fmt.Errorf("the record with HTML is not in Slack:\n%s", emu.MessagesText(t))
 	})
-	p.waitUntil(t, 10*time.Second, `(() => {
+	p.waitUntil(t, 20*time.Second, `(() => {
 		const m = document.querySelector(`+js(messageSel(h.TS))+`);
 		if (!m) return 'the message with HTML is not shown';
 		if (!m.textContent.includes(`+js(hostile)+`)) return 'its text is not shown as it was logged: ' + m.textContent;
@@ -202,7 +202,7 @@ func TestInboxShowsWhatTheCollectorPosts(t *testing.T) {
 	post(t, emu.APIURL()+"chat.postMessage", "application/x-www-form-urlencoded",
 		url.Values{"token": {emu.Token}, "channel": {"#buttons"}, "text": {"x"}, "blocks": {blocks}}.Encode())
 	p.selectChannel(t, "webhook/T0E2E/B0E2E")
-	p.waitUntil(t, 10*time.Second, `(() => {
+	p.waitUntil(t, 20*time.Second, `(() => {
 		const b = document.querySelector('#messages .msg .blocks');
 		return b && b.textContent === 'deploy of api done <ok>' && b.querySelector('b') && b.querySelector('code')
 			? '' : 'the webhook post shows ' + (b ? b.innerHTML : 'nothing');

@@ -196,7 +196,7 @@ func (p *tab) clickOverflowOption(t *testing.T, blockID, value string) string {
 	before := eval[string](t, p, `document.getElementById('action').textContent`)
 	p.click(t, block+` details.overflow > summary`)
 	p.click(t, block+` details.overflow button.option[data-value=`+js(value)+`]`)
-	p.waitUntil(t, 10*time.Second, `(() => {
+	p.waitUntil(t, 20*time.Second, `(() => {
 		const s = document.getElementById('action').textContent;
 		return s !== `+js(before)+` && / → /.test(s) ? '' : 'the status line says ' + JSON.stringify(s);
 	})()`)

@@ -76,7 +76,7 @@ func TestScreenshots(t *testing.T) {
 		return nil
 	})
 	msg := messageSel(top.TS)
-	p.waitUntil(t, 10*time.Second, `(() => {
+	p.waitUntil(t, 20*time.Second, `(() => {
 		const m = document.querySelector(`+js(msg)+`);
 		return m && m.textContent.includes('×36') && m.querySelector('button.replies') ? '' : 'the message is not updated yet';
 	})()`)

@@ -3,10 +3,12 @@ package slackemu
 import (
 	"bufio"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestInboxServesThePageWithAStrictPolicy(t *testing.T) {
@@ -113,5 +115,30 @@ func TestInboxDataAndEvents(t *testing.T) {
 	}
 	if w.Via != "webhook" || htmlOf(w.Body) != `<div class="text">from a <i>webhook</i></div>` {
 		t.Errorf("webhook %+v: %s", w, htmlOf(w.Body))
+	}
+}
+
+// An open page must not hold up the emulator's shutdown: Close ends the
+// event stream.
+func TestInboxEventsEndOnClose(t *testing.T) {
+	emu, base := newEmu(t, Options{})
+	resp, err := http.Get(base + "/_emu/inbox/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	ended := make(chan error, 1)
+	go func() {
+		_, err := io.Copy(io.Discard, resp.Body)
+		ended <- err
+	}()
+	emu.Close()
+	select {
+	case err := <-ended:
+		if err != nil {
+			t.Errorf("the stream broke instead of ending: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the event stream is still open 5 s after Close")
 	}
 }
