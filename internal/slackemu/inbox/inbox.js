@@ -7,8 +7,17 @@
 // The same elements the emulator may send; anything else becomes a span.
 const TAGS = new Set(['div', 'span', 'b', 'i', 's', 'code', 'pre', 'a', 'hr', 'button', 'details', 'summary']);
 
+// hashChannel is the channel named in the URL's #fragment, if any.
+function hashChannel() {
+  try {
+    return decodeURIComponent(location.hash.slice(1));
+  } catch (_) {
+    return ''; // a malformed escape: show the first channel
+  }
+}
+
 const state = {
-  channel: decodeURIComponent(location.hash.slice(1)),
+  channel: hashChannel(),
   thread: null, // {channel, ts} of the open thread
   threadKey: '',
   shown: new Map(), // ts → {key, el} of the channel's messages on screen
