@@ -3,8 +3,8 @@ package slackemu
 import (
 	"embed"
 	"encoding/json"
-	"io/fs"
 	"net/http"
+	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -29,14 +29,9 @@ const inboxCSP = "default-src 'none'; script-src 'self'; style-src 'self'; conne
 const inboxCheckEvery = 100 * time.Millisecond
 
 func (s *Server) inboxRoutes(m *http.ServeMux) {
-	static, _ := fs.Sub(inboxFiles, "inbox")
-	m.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		inboxHeaders(w)
-		http.ServeFileFS(w, r, static, "index.html")
-	})
+	m.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) { serveInboxFile(w, r, "index.html") })
 	m.HandleFunc("GET /_emu/inbox/{file}", func(w http.ResponseWriter, r *http.Request) {
-		inboxHeaders(w)
-		http.ServeFileFS(w, r, static, r.PathValue("file"))
+		serveInboxFile(w, r, r.PathValue("file"))
 	})
 	// Not logged, like health: the page reads them on every change.
 	m.HandleFunc("GET /_emu/inbox/data", func(w http.ResponseWriter, _ *http.Request) {
@@ -44,6 +39,28 @@ func (s *Server) inboxRoutes(m *http.ServeMux) {
 		jsonOut(w, http.StatusOK, s.inboxData())
 	})
 	m.HandleFunc("GET /_emu/inbox/events", s.inboxEvents)
+}
+
+// inboxTypes are the page's files by extension; nothing else is served.
+var inboxTypes = map[string]string{
+	".html": "text/html; charset=utf-8",
+	".js":   "text/javascript; charset=utf-8",
+	".css":  "text/css; charset=utf-8",
+	".svg":  "image/svg+xml",
+}
+
+// serveInboxFile writes one embedded file whole: no directory listing, no
+// ranges (http.ServeFileFS would parse Range headers for a few small files).
+func serveInboxFile(w http.ResponseWriter, r *http.Request, name string) {
+	b, err := inboxFiles.ReadFile("inbox/" + name)
+	typ := inboxTypes[path.Ext(name)]
+	if err != nil || typ == "" {
+		http.NotFound(w, r)
+		return
+	}
+	inboxHeaders(w)
+	w.Header().Set("Content-Type", typ)
+	_, _ = w.Write(b)
 }
 
 func inboxHeaders(w http.ResponseWriter) {
