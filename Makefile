@@ -9,7 +9,8 @@
 #   make bench      issue #5's benchmarks against the alternatives; rewrites docs/BENCHMARKS.md (~10 min)
 #   make fleet      examples/fleet under a storm (agent, 3 gateways, Kafka on loopback, one gateway killed);
 #                   rewrites docs/FLEET.md (~1 min)
-#   make demo       run scripts/demo.sh against bin/
+#   make demo       run scripts/demo.sh against bin/; the emulator's inbox page shows what Slack received
+#   make screenshots  docs/img/message.png and thread.png: the inbox page in headless Chromium during a storm
 #   make image      the otelcol-slack container image (Containerfile) with podman or docker, then checks it
 #   make lint       gofmt, go vet, golangci-lint and govulncheck (offline database) on every module
 #   make mutation   gremlins on the internal packages; fails under 90% efficacy or mutator coverage;
@@ -42,7 +43,7 @@ EXPORTER_SRCS := $(shell find . \( -path ./build -o -path ./bin -o -path ./.tool
 # Every Go module in the repository (except tools/ and the generated build/), for fmt, vet and lint.
 MODULES := . $(patsubst %/go.mod,%,$(wildcard examples/go.mod e2e/go.mod bench/go.mod bench/filterprocessor/go.mod))
 
-.PHONY: all tools generate check-generated build test reliability soak bench mutation fleet demo image fmt fmt-check vet lint \
+.PHONY: all tools generate check-generated build test reliability soak bench mutation fleet demo screenshots image fmt fmt-check vet lint \
 	golangci-lint govulncheck clean FORCE
 
 all: build
@@ -109,8 +110,13 @@ $(BIN)/slogapp: FORCE
 ## e2e/ocb (a collector built with ocb from the README's manifest, about a
 ## minute) runs before the other e2e packages, not beside them: its compile
 ## would steal the CPU their timing depends on.
+## e2e/browser skips without chromium (unless REQUIRE_BROWSER=1, as in CI),
+## and go test shows no skip unless -v: say it here, where it is seen.
 E2E_SOLO := ./ocb
 test: build
+	@if [[ -z "$${CHROME_PATH:-}" ]] && ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null; then \
+		echo "*** WARNING: no chromium (nor chromium-browser, nor CHROME_PATH): e2e/browser will SKIP the inbox page's" \
+			"browser tests (apt-get install chromium; REQUIRE_BROWSER=1 makes it fail instead) ***"; fi
 	$(GO) vet ./...
 	$(GO) test $(TESTFLAGS) ./...
 	SLACKEMU_BIN=$(CURDIR)/$(BIN)/slackemu OTELCOL_BIN=$(CURDIR)/$(BIN)/otelcol-slack OCB_BIN=$(BUILDER) \
@@ -214,8 +220,21 @@ fleet: build
 	SLACKEMU_BIN=$(CURDIR)/$(BIN)/slackemu OTELCOL_BIN=$(CURDIR)/$(BIN)/otelcol-slack \
 		$(GO) -C e2e test -count=1 -timeout=10m -run '^TestFleetStorm$$' -v .
 
+## demo: scripts/demo.sh. It prints the address of the emulator's inbox page
+## and, when run from a terminal, keeps the emulator and the collector up until
+## Enter is pressed (DEMO_WAIT=0 stops at once, as when stdin is not a terminal).
 demo: build
 	bash scripts/demo.sh
+
+## screenshots: the README's pictures of the inbox page (the emulator's root
+## page), taken by e2e/browser's TestScreenshots in headless Chromium during a
+## storm: docs/img/message.png (the storm's message and its count) and
+## docs/img/thread.png (its thread). Needs chromium (apt-get install chromium).
+screenshots: build
+	@mkdir -p docs/img
+	SCREENSHOTS_DIR=$(CURDIR)/docs/img REQUIRE_BROWSER=1 \
+	SLACKEMU_BIN=$(CURDIR)/$(BIN)/slackemu OTELCOL_BIN=$(CURDIR)/$(BIN)/otelcol-slack \
+		$(GO) -C e2e test -count=1 -run '^TestScreenshots$$' -v ./browser
 
 ## image: the container image otelcol-slack:<dist.version> (Containerfile):
 ## bin/otelcol-slack (static), the host's CA certificates, the config of

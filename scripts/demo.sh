@@ -4,7 +4,9 @@
 # An example service logs through log/slog → OTel SDK → OTLP → otelcol-slack →
 # a local Slack emulator that answers every call after 2 s. The demo prints
 # what Slack received, how long the service's log calls took (microseconds:
-# they never wait on Slack), and the exporter's own counters.
+# they never wait on Slack), and the exporter's own counters. The emulator's
+# inbox page (its root URL, printed first) shows the same messages as Slack
+# lays them out, live.
 #
 # Everything runs on 127.0.0.1. Settings (environment):
 #   OTLP_GRPC_PORT, OTLP_HTTP_PORT, METRICS_PORT  collector ports (4317, 4318, 8888)
@@ -13,6 +15,9 @@
 #   DEMO_RATE       messages/s per channel the emulator accepts before answering 429 (1, like Slack)
 #   DEMO_TIMEOUT    seconds to wait for Slack to receive everything (90)
 #   DEMO_KEEP=1     keep the log directory even on success
+#   DEMO_WAIT       1: after the report, keep the emulator and the collector running (the inbox page stays
+#                   up) until Enter is pressed; 0: stop at once. Unset: 1 when stdin is a terminal, else 0,
+#                   so that a script, a pipe or CI never hangs.
 set -euo pipefail
 
 BIN=${BIN:-bin}
@@ -25,10 +30,14 @@ DEMO_RATE=${DEMO_RATE:-1}
 DEMO_TIMEOUT=${DEMO_TIMEOUT:-90}
 EMU_TOKEN=xoxb-emulator-token
 QUIET_SECONDS=6 # delivery is done once Slack's view has not changed for this long
+if [[ -z ${DEMO_WAIT:-} ]]; then
+  if [[ -t 0 ]]; then DEMO_WAIT=1; else DEMO_WAIT=0; fi
+fi
 
 say() { printf '%s\n' "$*"; }
 die() { printf 'demo: %s\n' "$*" >&2; exit 1; }
 
+[[ $DEMO_WAIT == 0 || $DEMO_WAIT == 1 ]] || die "DEMO_WAIT must be 0 or 1, not '$DEMO_WAIT'"
 for b in otelcol-slack slackemu slogapp; do
   [[ -x $BIN/$b ]] || die "$BIN/$b is missing: run 'make build' first"
 done
@@ -105,6 +114,7 @@ collector_up() {
 }
 wait_for 30 "the collector" collector_up
 say "Slack emulator at $EMU (answers after $DEMO_LATENCY, $DEMO_RATE msg/s per channel); collector at 127.0.0.1:$OTLP_HTTP_PORT"
+say "Inbox page (the messages as Slack shows them, live): $EMU/"
 say ""
 
 # 3. Two services log their scripted scenario.
@@ -185,3 +195,8 @@ if grep -qF "$EMU_TOKEN" "$LOGS/otelcol.log"; then
 fi
 say ""
 say "demo: ok (the bot token never appeared in the collector's log)"
+if [[ $DEMO_WAIT == 1 ]]; then
+  say ""
+  say "The inbox page is at $EMU/ — press Enter to stop the emulator and the collector."
+  read -r _ || true
+fi

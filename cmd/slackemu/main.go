@@ -80,7 +80,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		}
 		defer os.Remove(*addrFile) // a stale address would send scripts to a dead port
 	}
-	fmt.Fprintf(stderr, "slackemu: listening on http://%s — Web API /api/, webhooks /services/T/B/X, control /_emu/\n", actual)
+	fmt.Fprintf(stderr, "slackemu: listening on http://%s — inbox page /, Web API /api/, webhooks /services/T/B/X, control /_emu/\n", actual)
 
 	select {
 	case err := <-served:

@@ -37,4 +37,9 @@
 //
 // Each message carries its history: every version Slack showed, in the
 // order posts and updates were applied.
+//
+// GET / is the inbox page (inbox.go): each channel's messages as Slack lays
+// them out, live, for people (make demo) and for the browser tests
+// (e2e/browser). It reads GET /_emu/inbox/data when the server-sent events
+// of GET /_emu/inbox/events say something changed.
 package slackemu

@@ -93,6 +93,7 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /api/{method}", s.unknownMethod)
 	m.HandleFunc("POST /services/{a}/{b}/{c}", s.handleWebhook)
 	s.controlRoutes(m)
+	s.inboxRoutes(m)
 	s.mux = m
 }
 
