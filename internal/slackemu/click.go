@@ -95,7 +95,7 @@ func (s *Server) Click(ctx context.Context, spec ClickSpec) (ClickResult, error)
 	}
 	res := ClickResult{Via: via, ChannelID: chID, TS: spec.TS, ActionID: spec.ActionID, Value: spec.Value, UserID: spec.UserID, At: time.Now()}
 	if via == ViaSocket {
-		id, acked, err := s.sendEnvelope(ctx, payload)
+		id, acked, err := s.SendEnvelope(ctx, "interactive", payload)
 		if errors.Is(err, errNoSocket) {
 			return ClickResult{}, err
 		}

@@ -271,9 +271,12 @@ func (s *Server) pickSocket() *socketConn {
 	return sc
 }
 
-// sendEnvelope sends an interactive envelope and waits up to 3 s for its
-// ack. It returns the envelope id and whether it was acked.
-func (s *Server) sendEnvelope(ctx context.Context, payload json.RawMessage) (string, bool, error) {
+// SendEnvelope sends an envelope of any type ("interactive",
+// "events_api", "slash_commands") with payload to one open Socket Mode
+// connection, in turn, and waits up to 3 s for its ack. It returns the
+// envelope id and whether it was acked; an error if no connection is open
+// or the write failed. Click uses it; tests use it for what is not a click.
+func (s *Server) SendEnvelope(ctx context.Context, envelopeType string, payload json.RawMessage) (string, bool, error) {
 	sc := s.pickSocket()
 	if sc == nil {
 		return "", false, errNoSocket
@@ -288,7 +291,7 @@ func (s *Server) sendEnvelope(ctx context.Context, payload json.RawMessage) (str
 		delete(sc.acks, id)
 		sc.mu.Unlock()
 	}()
-	env := map[string]any{"envelope_id": id, "type": "interactive", "accepts_response_payload": false, "payload": payload}
+	env := map[string]any{"envelope_id": id, "type": envelopeType, "accepts_response_payload": false, "payload": payload}
 	if err := sc.writeJSON(env); err != nil {
 		sc.close()
 		return id, false, err
