@@ -239,7 +239,8 @@ func TestActionsHandlerLogsNoSecrets(t *testing.T) {
 			}
 		}
 	}
-	if logs.FilterMessage("Slack click not applied").Len() != 1 || logs.FilterMessage("Slack click refused: user not allowed").Len() != 1 {
+	if logs.FilterMessage("Slack click not applied").Len() != 1 || logs.FilterMessage("Slack click refused: user not allowed").Len() != 1 ||
+		logs.FilterMessage("Slack request refused").Len() != 4 { // 500, replay, bad signature, forbidden
 		t.Errorf("logs: %v", logs.All())
 	}
 }

@@ -135,6 +135,9 @@ func TestSocketModeWithTheEmulator(t *testing.T) {
 			t.Errorf("log shows the app token: %s", line)
 		}
 	}
+	if n := logs.FilterMessage("Slack envelope not acked").Len(); n != 0 {
+		t.Errorf("%d acks failed", n)
+	}
 	if logs.FilterMessage("Slack Socket Mode connected").Len() != 3 {
 		t.Errorf("connections logged: %d, want 3", logs.FilterMessage("Slack Socket Mode connected").Len())
 	}
@@ -225,5 +228,15 @@ func TestActionsHandlerWithTheEmulator(t *testing.T) {
 	}
 	if n := len(rec.handled()); n != 2 { // genuine, and the first of the replay
 		t.Errorf("handled %d clicks, want 2", n)
+	}
+}
+
+func TestClientOrDefault(t *testing.T) {
+	mine := &http.Client{}
+	if clientOrDefault(mine) != mine {
+		t.Error("the given client is not used")
+	}
+	if c := clientOrDefault(nil); c == nil || c.Timeout != 30*time.Second {
+		t.Errorf("default client %+v, want a 30 s timeout", c)
 	}
 }

@@ -26,15 +26,12 @@ import (
 // 404); RunSocketMode then returns that error, which never holds the token.
 func RunSocketMode(ctx context.Context, appToken, apiURL string, httpClient *http.Client, o Options) error {
 	o = o.withDefaults()
-	if httpClient == nil {
-		httpClient = &http.Client{Timeout: 30 * time.Second}
-	}
 	// slack-go logs only with OptionDebug, which stays off: its debug
 	// lines include payloads.
 	client := socketmode.New(slack.New("",
 		slack.OptionAppLevelToken(appToken),
 		slack.OptionAPIURL(apiURL),
-		slack.OptionHTTPClient(httpClient)))
+		slack.OptionHTTPClient(clientOrDefault(httpClient))))
 
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
@@ -52,6 +49,15 @@ func RunSocketMode(ctx context.Context, appToken, apiURL string, httpClient *htt
 		return nil
 	}
 	return fmt.Errorf("slack socket mode stopped: %w", err)
+}
+
+// clientOrDefault: slack-go's own client has no timeout, and a hung
+// apps.connections.open would hold up every reconnect.
+func clientOrDefault(c *http.Client) *http.Client {
+	if c != nil {
+		return c
+	}
+	return &http.Client{Timeout: 30 * time.Second}
 }
 
 // receiveEnvelopes handles the client's events until ctx ends. Every

@@ -1,9 +1,12 @@
 package interact
 
 import (
+	"cmp"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -100,12 +103,8 @@ func (s *seenSignatures) sweepLocked(now time.Time) {
 }
 
 func (s *seenSignatures) forgetOldestLocked() {
-	oldest, first := "", true
-	for sig, ts := range s.stamps {
-		if first || ts < s.stamps[oldest] {
-			oldest, first = sig, false
-		}
-	}
+	sigs := slices.Collect(maps.Keys(s.stamps))
+	oldest := slices.MinFunc(sigs, func(a, b string) int { return cmp.Compare(s.stamps[a], s.stamps[b]) })
 	delete(s.stamps, oldest)
 }
 
