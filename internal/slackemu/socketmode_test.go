@@ -119,10 +119,12 @@ func TestSocketHelloPingsAndOneUseTickets(t *testing.T) {
 		t.Errorf("hello = %v", hello)
 	}
 	go func() { _, _, _ = ws.ReadMessage() }() // pings are handled while reading
-	select {
-	case <-c.pings:
-	case <-time.After(5 * time.Second):
-		t.Error("no ping")
+	for i := range 2 { // a second ping: the connection lives on after one
+		select {
+		case <-c.pings:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("no ping %d", i+1)
+		}
 	}
 	_, resp, err = websocket.DefaultDialer.Dial(u, nil)
 	if err == nil || resp == nil || resp.StatusCode != http.StatusUnauthorized {
@@ -148,7 +150,7 @@ func TestSocketClickEnvelopeAndAck(t *testing.T) {
 	}
 	done := make(chan outcome, 1)
 	go func() {
-		res, err := emu.Click(t.Context(), ClickSpec{Channel: "#alerts", TS: ts, ActionID: "menu", Value: "mute:1h", UserID: "U123"})
+		res, err := emu.Click(t.Context(), ClickSpec{Channel: "#alerts", TS: ts, ActionID: "menu", Value: "mute:1h", UserID: "U123", UserName: "grace"})
 		done <- outcome{res, err}
 	}()
 	env := c.read(t)
@@ -162,7 +164,7 @@ func TestSocketClickEnvelopeAndAck(t *testing.T) {
 	if err := json.Unmarshal(raw, &cb); err != nil {
 		t.Fatal(err)
 	}
-	if cb.Type != slack.InteractionTypeBlockActions || cb.User.ID != "U123" || cb.User.TeamID != teamID || cb.Team.ID != teamID ||
+	if cb.Type != slack.InteractionTypeBlockActions || cb.User.ID != "U123" || cb.User.Name != "grace" || cb.User.TeamID != teamID || cb.Team.ID != teamID ||
 		cb.Container.Type != "message" || cb.Container.MessageTs != ts || cb.Container.ChannelID != ch || cb.Container.IsEphemeral ||
 		cb.Channel.ID != ch || cb.Channel.Name != "alerts" || cb.Message.Timestamp != ts || cb.Message.Text != "payment failed" ||
 		cb.Message.Metadata.EventType != "slackexporter_group" || cb.Message.Metadata.EventPayload["fp"] != "abc" ||
@@ -175,7 +177,7 @@ func TestSocketClickEnvelopeAndAck(t *testing.T) {
 	}
 	a := cb.ActionCallback.BlockActions[0]
 	if a.Type != "overflow" || a.ActionID != "menu" || a.BlockID != "group-1" || a.SelectedOption.Value != "mute:1h" ||
-		a.SelectedOption.Text.Text != "Mute 1 h" || a.Value != "" || a.ActionTs == "" {
+		a.SelectedOption.Text.Text != "Mute 1 h" || a.Value != "" || !tsPattern.MatchString(a.ActionTs) {
 		t.Errorf("action %+v", a)
 	}
 	if err := c.ws.WriteJSON(map[string]any{"envelope_id": id}); err != nil {
@@ -200,7 +202,8 @@ func TestSocketClickEnvelopeAndAck(t *testing.T) {
 	acts, _ := p["actions"].([]any)
 	act, _ := acts[0].(map[string]any)
 	user, _ := p["user"].(map[string]any)
-	if act["type"] != "button" || act["value"] != "open:1" || act["block_id"] != "buttons" || act["selected_option"] != nil || user["id"] != userID {
+	if act["type"] != "button" || act["value"] != "open:1" || act["block_id"] != "buttons" || act["selected_option"] != nil ||
+		user["id"] != userID || user["username"] != "emulator-user" {
 		t.Errorf("button action %v, user %v", act, user)
 	}
 	_ = c.ws.Close() // no ack: the connection ends first
