@@ -119,7 +119,8 @@ func TestSocketHelloPingsAndOneUseTickets(t *testing.T) {
 		t.Errorf("hello = %v", hello)
 	}
 	go func() { _, _, _ = ws.ReadMessage() }() // pings are handled while reading
-	for i := range 2 { // a second ping: the connection lives on after one
+	// A second ping: the connection lives on after one.
+	for i := range 2 {
 		select {
 		case <-c.pings:
 		case <-time.After(5 * time.Second):
