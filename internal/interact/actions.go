@@ -20,7 +20,7 @@ const maxRequestBody = 1 << 20
 // Answers: 405 for another method and 413 for a body over 1 MiB (both
 // unverified, so counted as bad_signature); 401 with an empty body for a
 // wrong or missing signature (bad_signature), a timestamp more than 5
-// minutes off (stale) or a signature already accepted (replay); 400 for a
+// minutes off (stale) or a signature already seen (replay); 400 for a
 // payload that is not a block_actions click (unknown_message); 403 for a
 // user not allowed (forbidden) or a message not ours (unknown_message); 500
 // when the Handler fails otherwise (accepted: it was genuine and handed on);

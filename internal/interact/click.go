@@ -34,7 +34,8 @@ const (
 	BadSignature = "bad_signature"
 	// Stale: genuinely signed, but its timestamp is more than 5 minutes off.
 	Stale = "stale"
-	// Replay: a signature already accepted within the last 5 minutes.
+	// Replay: a signature that already passed the signature and time checks
+	// within the last 5 minutes (whatever was then decided).
 	Replay = "replay"
 	// Forbidden: the user is not in AllowedUsers.
 	Forbidden = "forbidden"
