@@ -5,7 +5,9 @@
 //
 // Point the exporter at http://ADDR/api/ (bot token) or
 // http://ADDR/services/T/B/X (webhook); read what arrived at
-// http://ADDR/_emu/messages?format=text.
+// http://ADDR/_emu/messages?format=text. Clicks (POST /_emu/click) go over
+// Socket Mode to a client connected with -app-token, or signed with
+// -signing-secret to -actions-url.
 package main
 
 import (
@@ -16,6 +18,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -49,6 +52,9 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.Float64Var(&opts.Rate, "rate", 0, "messages per second per channel or webhook (0 = unlimited)")
 	fs.IntVar(&opts.Burst, "burst", 3, "messages allowed at once before -rate applies")
 	fs.IntVar(&opts.RetryAfter, "retry-after", 1, "`seconds` sent in Retry-After when over the rate")
+	fs.StringVar(&opts.AppToken, "app-token", slackemu.DefaultAppToken, "app-level `token` (xapp-…) apps.connections.open accepts, for Socket Mode")
+	fs.StringVar(&opts.SigningSecret, "signing-secret", slackemu.DefaultSigningSecret, "`secret` that signs clicks posted to -actions-url")
+	fs.StringVar(&opts.ActionsURL, "actions-url", "", "request `URL` clicks are posted to when no Socket Mode connection is open (loopback only)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -58,7 +64,13 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	if opts.Rate < 0 || opts.Burst < 1 || opts.RetryAfter < 1 || opts.Latency < 0 || opts.Token == "" {
 		return errors.New("need -rate >= 0, -burst >= 1, -retry-after >= 1, -latency >= 0 and a -token")
 	}
+	if opts.AppToken == "" || opts.SigningSecret == "" {
+		return errors.New("need an -app-token and a -signing-secret")
+	}
 	if err := checkLoopback(*addr); err != nil {
+		return err
+	}
+	if err := checkActionsURL(opts.ActionsURL); err != nil {
 		return err
 	}
 
@@ -109,6 +121,25 @@ func checkLoopback(addr string) error {
 	}
 	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
 		return fmt.Errorf("-addr %q: listen on a loopback address such as 127.0.0.1", addr)
+	}
+	return nil
+}
+
+// checkActionsURL refuses a request URL on another host: clicks go to a
+// collector on this machine.
+func checkActionsURL(raw string) error {
+	if raw == "" {
+		return nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("-actions-url %q: want an http:// URL", raw)
+	}
+	if u.Hostname() == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(u.Hostname()); ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("-actions-url %q: use a loopback address such as 127.0.0.1", raw)
 	}
 	return nil
 }

@@ -39,6 +39,39 @@ func (s *Server) controlRoutes(m *http.ServeMux) {
 	m.Handle("GET /_emu/calls", s.logged(func(w http.ResponseWriter, _ *http.Request) {
 		jsonOut(w, http.StatusOK, map[string]any{"calls": s.Calls()})
 	}))
+	m.Handle("POST /_emu/click", s.logged(s.controlClick))
+	m.Handle("GET /_emu/clicks", s.logged(func(w http.ResponseWriter, _ *http.Request) {
+		jsonOut(w, http.StatusOK, map[string]any{"clicks": s.Clicks()})
+	}))
+	m.Handle("GET /_emu/sockets", s.logged(func(w http.ResponseWriter, _ *http.Request) {
+		jsonOut(w, http.StatusOK, map[string]any{"open": s.SocketCount()})
+	}))
+	m.Handle("POST /_emu/sockets/disconnect", s.logged(func(w http.ResponseWriter, r *http.Request) {
+		var n int
+		if r.URL.Query().Get("abrupt") == "true" {
+			n = s.DropSockets()
+		} else {
+			n = s.DisconnectSockets()
+		}
+		jsonOut(w, http.StatusOK, map[string]any{"ok": true, "disconnected": n})
+	}))
+}
+
+// controlClick sends the click a JSON ClickSpec describes and answers its
+// ClickResult, or 400 with {"ok":false,"error"} when it cannot be sent.
+func (s *Server) controlClick(w http.ResponseWriter, r *http.Request) {
+	s.noteHost(r.Host)
+	var spec ClickSpec
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&spec); err != nil {
+		jsonOut(w, http.StatusBadRequest, map[string]any{"ok": false, "error": err.Error()})
+		return
+	}
+	res, err := s.Click(r.Context(), spec)
+	if err != nil {
+		jsonOut(w, http.StatusBadRequest, map[string]any{"ok": false, "error": err.Error()})
+		return
+	}
+	jsonOut(w, http.StatusOK, res)
 }
 
 // getMessages lists messages, optionally for one destination (?channel= takes

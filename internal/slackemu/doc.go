@@ -35,6 +35,17 @@
 //	GET    /_emu/stats                        {"destinations":{dest:{requests,accepted,throttled,errors}},"totals":{...}}
 //	GET    /_emu/calls                        {"calls":[{method,dest,thread_ts,at,status,error,retry_after,injected}]}
 //
+//	POST   /_emu/click                        a ClickSpec {"channel","ts","action_id","value","user_id","via",...} → its ClickResult
+//	GET    /_emu/clicks                       {"clicks":[...]} sent since the last reset
+//	GET    /_emu/sockets                      {"open":n}: Socket Mode connections taking envelopes
+//	POST   /_emu/sockets/disconnect[?abrupt=true]  send each {"type":"disconnect"}, or drop them without a word
+//
+// Clicks on stored messages (Server.Click) travel as Slack's do: over Socket
+// Mode (POST /api/apps.connections.open with the app-level token, then a
+// WebSocket at /link/ that says hello, pings, and sends interactive envelopes
+// the client acks) or as a signed form post to Options.ActionsURL, which can
+// also be made stale, replayed, wrongly signed or oversized.
+//
 // Each message carries its history: every version Slack showed, in the
 // order posts and updates were applied.
 //

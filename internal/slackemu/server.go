@@ -30,6 +30,19 @@ type Options struct {
 	// Log receives one line per request (nil = none). Lines never contain the
 	// token or a webhook's secret path segment.
 	Log io.Writer
+
+	// AppToken is the app-level token apps.connections.open accepts, for
+	// Socket Mode ("" = DefaultAppToken).
+	AppToken string
+	// SigningSecret signs the clicks posted to ActionsURL ("" =
+	// DefaultSigningSecret).
+	SigningSecret string
+	// ActionsURL is the request URL clicks are posted to when they do not
+	// go over Socket Mode (e.g. http://127.0.0.1:3000/slack/actions).
+	ActionsURL string
+	// PingInterval is how often Socket Mode connections are pinged (0 = 10 s;
+	// slack-go reconnects after 30 s without a ping).
+	PingInterval time.Duration
 }
 
 // Server is the emulator: an http.Handler plus the state tests inspect.
@@ -55,6 +68,11 @@ type Server struct {
 	// channelStates: channels that are missing, archived or without the
 	// bot (SetChannel); absent means ChannelOK.
 	channelStates map[string]ChannelState
+
+	clicks []ClickResult // every click sent, in order
+
+	sock sockets   // Socket Mode connections; own lock
+	host hostOfURL // where clients reach this emulator, for response_url
 }
 
 // New returns a ready emulator.
@@ -68,6 +86,15 @@ func New(opts Options) *Server {
 	if opts.RetryAfter <= 0 {
 		opts.RetryAfter = 1
 	}
+	if opts.AppToken == "" {
+		opts.AppToken = DefaultAppToken
+	}
+	if opts.SigningSecret == "" {
+		opts.SigningSecret = DefaultSigningSecret
+	}
+	if opts.PingInterval <= 0 {
+		opts.PingInterval = defaultPingInterval
+	}
 	out := opts.Log
 	if out == nil {
 		out = io.Discard
@@ -77,6 +104,7 @@ func New(opts Options) *Server {
 		logger:   log.New(out, "slackemu: ", log.Ltime|log.Lmicroseconds),
 		closed:   make(chan struct{}),
 		channels: map[string]string{},
+		sock:     sockets{tickets: map[string]bool{}, all: map[*socketConn]bool{}},
 	}
 	s.resetLocked()
 	s.routes()
@@ -90,7 +118,10 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /api/auth.test", s.handleAPI(kindAuthTest, s.authTest))
 	m.HandleFunc("POST /api/conversations.history", s.handleAPI(kindHistory, s.conversationsHistory))
 	m.HandleFunc("POST /api/conversations.list", s.handleAPI(kindList, s.conversationsList))
+	m.HandleFunc("POST /api/apps.connections.open", s.handleConnectionsOpen)
 	m.HandleFunc("POST /api/{method}", s.unknownMethod)
+	m.HandleFunc("GET /link/", s.handleSocket)
+	m.HandleFunc("POST /actions/{team}/{id}/{secret}", s.handleResponseURL)
 	m.HandleFunc("POST /services/{a}/{b}/{c}", s.handleWebhook)
 	s.controlRoutes(m)
 	s.inboxRoutes(m)
@@ -105,9 +136,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.Serve
 
 // Close answers every request still waiting (latency, "slow", "hang") with 503
 // and makes later waits end at once, so an http.Server can shut down promptly.
-func (s *Server) Close() { s.closeOnce.Do(func() { close(s.closed) }) }
+// It also closes every Socket Mode connection: an http.Server does not
+// track them.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() {
+		close(s.closed)
+		s.closeSockets()
+	})
+}
 
-// Reset forgets messages, faults, channel states, statistics and rate-limit state. Channel ids
+// Reset forgets messages, clicks, faults, channel states, statistics and rate-limit state. Channel ids
 // are derived from names, and ts keep increasing, so neither is reset.
 func (s *Server) Reset() {
 	s.mu.Lock()
@@ -120,6 +158,7 @@ func (s *Server) resetLocked() {
 	s.msgs = nil
 	s.seq = 0
 	s.calls = nil
+	s.clicks = nil
 	s.faults = map[string]*activeFault{}
 	s.spent = nil
 	s.stats = map[string]*DestStats{}
