@@ -27,7 +27,7 @@ import (
 
 // withInteractivity turns interactivity on in cfg (Socket Mode against the
 // emulator the config already points at).
-const testAppToken = "xapp-emulator-token"
+const testAppToken = slackemu.DefaultAppToken
 
 func withInteractivity(cfg *Config, mutate func(*InteractivityConfig)) *Config {
 	ic := defaultInteractivity()

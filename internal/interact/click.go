@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -17,6 +18,7 @@ import (
 type Click struct {
 	UserID, UserName, TeamID string
 	ChannelID                string // payload.channel.id (or container.channel_id)
+	ChannelName              string // payload.channel.name, without #
 	MessageTS                string // payload.container.message_ts (or message.ts)
 	BlockID, ActionID        string
 	Value                    string // button value, or selected_option.value of an overflow / static select
@@ -92,7 +94,8 @@ type payload struct {
 		ID string `json:"id"`
 	} `json:"team"`
 	Channel struct {
-		ID string `json:"id"`
+		ID   string `json:"id"`
+		Name string `json:"name"`
 	} `json:"channel"`
 	Container struct {
 		ChannelID string `json:"channel_id"`
@@ -128,12 +131,13 @@ func parseClicks(raw []byte) ([]Click, error) {
 		return nil, errNotClicks
 	}
 	base := Click{
-		UserID:    p.User.ID,
-		UserName:  firstNonEmpty(p.User.Username, p.User.Name),
-		TeamID:    firstNonEmpty(p.User.TeamID, p.Team.ID),
-		ChannelID: firstNonEmpty(p.Channel.ID, p.Container.ChannelID),
-		MessageTS: firstNonEmpty(p.Container.MessageTS, p.Message.TS),
-		EventType: p.Message.Metadata.EventType,
+		UserID:      p.User.ID,
+		UserName:    firstNonEmpty(p.User.Username, p.User.Name),
+		TeamID:      firstNonEmpty(p.User.TeamID, p.Team.ID),
+		ChannelID:   firstNonEmpty(p.Channel.ID, p.Container.ChannelID),
+		ChannelName: strings.TrimPrefix(p.Channel.Name, "#"),
+		MessageTS:   firstNonEmpty(p.Container.MessageTS, p.Message.TS),
+		EventType:   p.Message.Metadata.EventType,
 	}
 	clicks := make([]Click, 0, len(p.Actions))
 	for _, a := range p.Actions {

@@ -16,9 +16,9 @@ func TestParseClicksFallbacks(t *testing.T) {
 		{
 			name: "everything in its first place",
 			payload: `{"type":"block_actions","user":{"id":"U1","username":"ada","name":"Ada L","team_id":"T1"},"team":{"id":"T2"},
-				"channel":{"id":"C1"},"container":{"channel_id":"C2","message_ts":"1.1"},"message":{"ts":"2.2","metadata":{"event_type":"e"}},
+				"channel":{"id":"C1","name":"alerts"},"container":{"channel_id":"C2","message_ts":"1.1"},"message":{"ts":"2.2","metadata":{"event_type":"e"}},
 				"actions":[{"action_id":"a","block_id":"b","value":"v","selected_option":{"value":"o"}}]}`,
-			want: Click{UserID: "U1", UserName: "ada", TeamID: "T1", ChannelID: "C1", MessageTS: "1.1", BlockID: "b", ActionID: "a", Value: "v", EventType: "e"},
+			want: Click{UserID: "U1", UserName: "ada", TeamID: "T1", ChannelID: "C1", ChannelName: "alerts", MessageTS: "1.1", BlockID: "b", ActionID: "a", Value: "v", EventType: "e"},
 		},
 		{
 			name: "the alternatives",

@@ -94,7 +94,7 @@ func TestSocketModeWithTheEmulator(t *testing.T) {
 		}
 	}
 	click(slackemu.ClickSpec{Value: "mute:1h"})
-	want := Click{UserID: "U0EMULATOR", UserName: "emulator-user", TeamID: "T0EMULATOR", ChannelID: ch, MessageTS: ts,
+	want := Click{UserID: "U0EMULATOR", UserName: "emulator-user", TeamID: "T0EMULATOR", ChannelID: ch, ChannelName: "alerts", MessageTS: ts,
 		BlockID: "b1", ActionID: "slackexporter_menu", Value: "mute:1h", EventType: "slackexporter_group"}
 	if got := rec.handled(); len(got) != 1 || got[0] != want {
 		t.Errorf("handled %+v\nwant %+v", got, want)

@@ -66,7 +66,7 @@ func clickJSON(user string) string {
 
 // wantClick is the Click clickJSON(user) makes.
 func wantClick(user string) Click {
-	return Click{UserID: user, UserName: "ada", TeamID: "T1", ChannelID: "C1", MessageTS: "1700000000.000100",
+	return Click{UserID: user, UserName: "ada", TeamID: "T1", ChannelID: "C1", ChannelName: "alerts", MessageTS: "1700000000.000100",
 		BlockID: "b1", ActionID: "slackexporter_menu", Value: "mute:1h", EventType: "slackexporter_group"}
 }
 

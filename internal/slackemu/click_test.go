@@ -249,3 +249,25 @@ func TestClickLogShowsNoSecrets(t *testing.T) {
 		}
 	}
 }
+
+// A context block's elements are text objects, not interactive ones: the
+// element clicked is found past them (an entry of the exporter has one
+// under its section).
+func TestClickFindsTheMenuPastContextText(t *testing.T) {
+	app, actionsURL := newActionsApp(t)
+	emu, base := newEmu(t, Options{ActionsURL: actionsURL})
+	overflow := slack.NewOverflowBlockElement("menu",
+		slack.NewOptionBlockObject("ack", slack.NewTextBlockObject(slack.PlainTextType, "Acknowledge", false, false), nil))
+	section := slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, "disk full", false, false), nil,
+		slack.NewAccessory(overflow), slack.SectionBlockOptionBlockID("entry-s"))
+	context := slack.NewContextBlock("entry-c", slack.NewTextBlockObject(slack.MarkdownType, "first seen 14:00", false, true))
+	_, ts, err := apiClient(base, DefaultToken).PostMessage("#alerts", slack.MsgOptionText("disk full", false),
+		slack.MsgOptionBlocks(context, section))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := emu.Click(t.Context(), ClickSpec{Channel: "#alerts", TS: ts, ActionID: "menu", Value: "ack"})
+	if err != nil || res.Status != http.StatusOK || len(app.seen()) != 1 || !strings.Contains(app.seen()[0].body, "entry-s") {
+		t.Fatalf("%+v, %v", res, err)
+	}
+}

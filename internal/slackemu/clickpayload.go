@@ -31,7 +31,7 @@ func (s *Server) clickPayload(spec ClickSpec) (json.RawMessage, string, error) {
 		return nil, "", fmt.Errorf("message %s has no element with action_id %q", spec.TS, spec.ActionID)
 	}
 	if !ok {
-		el = element{BlockID: spec.BlockID, Type: "button"}
+		el = clickable{BlockID: spec.BlockID, Type: "button"}
 		if spec.ElementType != "" {
 			el.Type = spec.ElementType
 		}
@@ -97,8 +97,8 @@ func (s *Server) clickChannel(ch string) (string, string) {
 	return channelID(name), name
 }
 
-// element is an interactive element of a message's blocks.
-type element struct {
+// clickable is an interactive element of a message's blocks.
+type clickable struct {
 	BlockID string
 	Type    string
 	Text    string
@@ -110,7 +110,7 @@ type element struct {
 	}
 }
 
-func (e element) optionText(value string) string {
+func (e clickable) optionText(value string) string {
 	for _, o := range e.Options {
 		if o.Value == value {
 			return o.Text.Text
@@ -121,13 +121,13 @@ func (e element) optionText(value string) string {
 
 // findElement finds the element with actionID in a section's accessory or
 // an actions block's elements, in the block blockID ("" = any block).
-func findElement(blocks json.RawMessage, blockID, actionID string) (element, bool) {
+func findElement(blocks json.RawMessage, blockID, actionID string) (clickable, bool) {
 	type rawElement struct {
 		Type     string `json:"type"`
 		ActionID string `json:"action_id"`
-		Text     struct {
-			Text string `json:"text"`
-		} `json:"text"`
+		// Text is an object for a button, a string for a context block's
+		// text elements, which share the elements list.
+		Text    json.RawMessage `json:"text"`
 		Options []struct {
 			Text struct {
 				Text string `json:"text"`
@@ -141,7 +141,7 @@ func findElement(blocks json.RawMessage, blockID, actionID string) (element, boo
 		Elements  []rawElement `json:"elements"`
 	}
 	if actionID == "" || json.Unmarshal(blocks, &bs) != nil {
-		return element{}, false
+		return clickable{}, false
 	}
 	for _, b := range bs {
 		if blockID != "" && b.BlockID != blockID {
@@ -153,9 +153,13 @@ func findElement(blocks json.RawMessage, blockID, actionID string) (element, boo
 		}
 		for _, e := range candidates {
 			if e.ActionID == actionID {
-				return element{BlockID: b.BlockID, Type: e.Type, Text: e.Text.Text, Options: e.Options}, true
+				var text struct {
+					Text string `json:"text"`
+				}
+				_ = json.Unmarshal(e.Text, &text) // a button without text has none
+				return clickable{BlockID: b.BlockID, Type: e.Type, Text: text.Text, Options: e.Options}, true
 			}
 		}
 	}
-	return element{}, false
+	return clickable{}, false
 }
