@@ -224,8 +224,8 @@ func (c *Config) interactivityErrors() []error {
 		add("mute_durations", "at most %d: an entry's menu holds 5 choices, Acknowledge and Unmute among them", maxMuteDurations)
 	}
 	for i, d := range ic.MuteDurations {
-		if d < time.Minute {
-			add(fmt.Sprintf("mute_durations[%d]", i), "%v is too short: at least 1m", d)
+		if d < time.Second {
+			add(fmt.Sprintf("mute_durations[%d]", i), "%v is too short: at least 1s", d)
 		}
 	}
 	for i, u := range ic.AllowedUsers {
