@@ -4,7 +4,9 @@
 # An example service logs through log/slog → OTel SDK → OTLP → otelcol-slack →
 # a local Slack emulator that answers every call after 2 s. The demo prints
 # what Slack received, how long the service's log calls took (microseconds:
-# they never wait on Slack), and the exporter's own counters. The emulator's
+# they never wait on Slack), and the exporter's own counters. Midway, someone
+# "in Slack" mutes one error for an hour from its message's menu: its repeats
+# are then counted as muted, not shown. The emulator's
 # inbox page (its root URL, printed first) shows the same messages as Slack
 # lays them out, live.
 #
@@ -29,6 +31,7 @@ DEMO_LATENCY=${DEMO_LATENCY:-2s}
 DEMO_RATE=${DEMO_RATE:-1}
 DEMO_TIMEOUT=${DEMO_TIMEOUT:-90}
 EMU_TOKEN=xoxb-emulator-token
+EMU_APP_TOKEN=xapp-emulator-token
 QUIET_SECONDS=6 # delivery is done once Slack's view has not changed for this long
 if [[ -z ${DEMO_WAIT:-} ]]; then
   if [[ -t 0 ]]; then DEMO_WAIT=1; else DEMO_WAIT=0; fi
@@ -91,7 +94,7 @@ wait_for() {
 }
 
 # 1. The Slack emulator, answering slowly and enforcing Slack's rate, on a port of its choosing.
-"$BIN/slackemu" -addr 127.0.0.1:0 -addr-file "$LOGS/emu.addr" -token "$EMU_TOKEN" \
+"$BIN/slackemu" -addr 127.0.0.1:0 -addr-file "$LOGS/emu.addr" -token "$EMU_TOKEN" -app-token "$EMU_APP_TOKEN" \
   -latency "$DEMO_LATENCY" -rate "$DEMO_RATE" >"$LOGS/slackemu.log" 2>&1 &
 EMU_PID=$!
 PIDS+=("$EMU_PID")
@@ -103,7 +106,7 @@ wait_for 10 "the Slack emulator" emu_up
 EMU="http://$(<"$LOGS/emu.addr")"
 
 # 2. The collector, with the slack exporter pointed at the emulator.
-SLACK_BOT_TOKEN=$EMU_TOKEN SLACK_API_URL="$EMU/api/" \
+SLACK_BOT_TOKEN=$EMU_TOKEN SLACK_APP_TOKEN=$EMU_APP_TOKEN SLACK_API_URL="$EMU/api/" \
   OTLP_GRPC_PORT=$OTLP_GRPC_PORT OTLP_HTTP_PORT=$OTLP_HTTP_PORT METRICS_PORT=$METRICS_PORT \
   "$BIN/otelcol-slack" --config examples/demo.yaml >"$LOGS/otelcol.log" 2>&1 &
 COL_PID=$!
@@ -127,7 +130,19 @@ say "== payments (env prod) logs the same scenario (it is routed to #prod-alerts
 # The first message is in Slack once the queue's batch (1 s) and Slack's
 # answer are through; the same failures after that update its counters.
 sleep "$(( ${DEMO_LATENCY%s} + 3 ))"
-say "== checkout logs the same failures again: no new message, the counters of the first one go up (chat.update)"
+# Someone in #alerts mutes the first entry of the first message for an hour,
+# from its menu: the emulator sends the click over Socket Mode, as Slack would.
+first_ts() {
+  curl -fsS -G --data-urlencode "channel=#alerts" "$EMU/_emu/messages" | grep -o '"ts":"[0-9.]*"' | head -n 1 | cut -d'"' -f4
+}
+has_first() { [[ -n $(first_ts) ]]; }
+wait_for 30 "the first message in #alerts" has_first
+click=$(curl -fsS -X POST "$EMU/_emu/click" -H 'Content-Type: application/json' \
+  -d "{\"channel\":\"#alerts\",\"ts\":\"$(first_ts)\",\"action_id\":\"otel_entry\",\"value\":\"mute:1h0m0s\",\"user_id\":\"U0ONCALL\"}")
+grep -q '"acked":true' <<<"$click" || die "the Mute click was not acknowledged: $click"
+muted_entry=$(curl -fsS -G --data-urlencode "channel=#alerts" "$EMU/_emu/messages" | grep -o '"block_id":"otel-[^"]*-s"' | head -n 1)
+say "== in Slack, U0ONCALL mutes the first entry of #alerts for 1h (Mute 1h in its menu; the click arrives over Socket Mode)"
+say "== checkout logs the same failures again: no new message, the counters of the first one go up (chat.update), except the muted one's"
 "$BIN/slogapp" -endpoint "127.0.0.1:$OTLP_HTTP_PORT" -service checkout -env dev -n "$DEMO_NOISE" -quiet \
   >"$LOGS/slogapp-checkout-again.txt"
 say ""
@@ -156,6 +171,11 @@ for ch in '#alerts' '#prod-alerts'; do
   curl -fsS -G --data-urlencode "channel=$ch" "$EMU/_emu/messages" | grep -q '"seq"' \
     || die "no message reached $ch"
 done
+
+# The muted entry says so, and its repeats were counted, not shown.
+curl -fsS -G --data-urlencode "channel=#alerts" "$EMU/_emu/messages" | grep -q 'muted by \\u003c@U0ONCALL\\u003e' \
+  || die "the muted entry does not say who muted it"
+[[ -n $muted_entry ]] || die "no entry with a menu in #alerts"
 
 # 5. Report.
 say ""
@@ -193,8 +213,14 @@ grep -E '^otelcol_(receiver_accepted_log_records|exporter_slack_[a-z_]+|exporter
 if grep -qF "$EMU_TOKEN" "$LOGS/otelcol.log"; then
   die "the bot token appears in the collector's log"
 fi
+grep -qE '^otelcol_exporter_slack_records_muted(\{[^}]*\})? [1-9]' "$LOGS/metrics.txt" \
+  || die "records_muted did not count the muted entry's repeats"
+if grep -qF "$EMU_APP_TOKEN" "$LOGS/otelcol.log"; then
+  die "the app token appears in the collector's log"
+fi
 say ""
-say "demo: ok (the bot token never appeared in the collector's log)"
+say "the muted entry says '🔇 muted by @U0ONCALL until …'; its repeats are in records_muted, not in Slack"
+say "demo: ok (neither the bot token nor the app token appeared in the collector's log)"
 if [[ $DEMO_WAIT == 1 ]]; then
   say ""
   say "The inbox page is at $EMU/ — press Enter to stop the emulator and the collector."
