@@ -6,6 +6,7 @@ import (
 	"math"
 	"net"
 	"net/url"
+	"slices"
 	"strings"
 	"text/template"
 	"time"
@@ -177,6 +178,16 @@ type InteractivityConfig struct {
 	// Storage names a storage extension (file_storage) that keeps mutes
 	// and acknowledgements across restarts; without it they are in memory.
 	Storage *component.ID `mapstructure:"storage"`
+	// Kafka, on a fleet's gateways, relays each click through the topic
+	// the gateways read, to the gateway that owns the clicked channel.
+	Kafka *KafkaRelayConfig `mapstructure:"kafka"`
+}
+
+// KafkaRelayConfig names the fleet's topic: the one the agents write and
+// the gateways' kafka receiver reads.
+type KafkaRelayConfig struct {
+	Brokers []string `mapstructure:"brokers"`
+	Topic   string   `mapstructure:"topic"`
 }
 
 // maxMuteDurations: an overflow menu holds 5 options, and Acknowledge and
@@ -226,6 +237,14 @@ func (c *Config) interactivityErrors() []error {
 	for i, d := range ic.MuteDurations {
 		if d < time.Second {
 			add(fmt.Sprintf("mute_durations[%d]", i), "%v is too short: at least 1s", d)
+		}
+	}
+	if k := ic.Kafka; k != nil {
+		if len(k.Brokers) == 0 || slices.Contains(k.Brokers, "") {
+			add("kafka.brokers", "give the fleet's brokers (host:port), as the gateways' kafka receiver has them")
+		}
+		if k.Topic == "" {
+			add("kafka.topic", "give the topic the gateways' kafka receiver reads")
 		}
 	}
 	for i, u := range ic.AllowedUsers {

@@ -24,6 +24,7 @@ import (
 
 	"github.com/slackexporter/slackexporter/internal/dynchannel"
 	"github.com/slackexporter/slackexporter/internal/group"
+	"github.com/slackexporter/slackexporter/internal/interact"
 	"github.com/slackexporter/slackexporter/internal/logcopy"
 	"github.com/slackexporter/slackexporter/internal/metadata"
 	"github.com/slackexporter/slackexporter/internal/mutes"
@@ -83,6 +84,7 @@ type slackExporter struct {
 	stopMutes  context.CancelFunc
 	muteDone   chan struct{}
 	refreshing sync.WaitGroup                // redraws of clicked entries
+	relay      *interact.Relay               // on a fleet's gateways: clicks to the channel's owner
 	receivers  []func(context.Context) error // each stops one receiver
 }
 

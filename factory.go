@@ -99,6 +99,11 @@ type selectingLogs struct {
 }
 
 func (s *selectingLogs) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
+	if s.exporter.mutes != nil {
+		// On a fleet's gateway, clicks relayed by the others arrive among
+		// the channel's records.
+		ld = s.exporter.takeControl(ctx, ld)
+	}
 	kept := s.exporter.selectRecords(ctx, ld)
 	if kept.LogRecordCount() == 0 {
 		return nil

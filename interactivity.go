@@ -109,31 +109,51 @@ type click struct {
 // show it. It returns quickly: Slack wants an answer within 3 s, and the
 // refresh waits for the update budget.
 func (e *slackExporter) applyClick(ctx context.Context, c click) error {
+	fp, err := e.checkClick(c)
+	if err != nil {
+		return err
+	}
+	return e.apply(ctx, c, fp, e.now())
+}
+
+// checkClick returns the fingerprint of the entry c is on, or
+// errUnknownMessage when c is not a choice a menu of ours offered.
+func (e *slackExporter) checkClick(c click) (string, error) {
 	fp, ok := render.EntryFingerprint(c.blockID)
 	if !ok || c.channelID == "" || !render.IsUserID(c.user) {
-		return errUnknownMessage
+		return "", errUnknownMessage
 	}
 	if c.eventType != "" && c.eventType != render.EventType {
-		return errUnknownMessage
+		return "", errUnknownMessage
 	}
-	if c.eventType == "" && e.tracker != nil && len(e.tracker.Showing(c.channelID, fp)) == 0 {
-		return errUnknownMessage
+	// A relay hands the click to the channel's owner, which this process
+	// may not be: it cannot look the message up.
+	if c.eventType == "" && e.relay == nil && e.tracker != nil && len(e.tracker.Showing(c.channelID, fp)) == 0 {
+		return "", errUnknownMessage
 	}
+	switch c.value {
+	case render.ValueAck, render.ValueUnmute:
+		return fp, nil
+	}
+	if d, ok := render.ParseMute(c.value); !ok || d > slices.Max(e.cfg.Interactivity.Get().MuteDurations) {
+		return "", errUnknownMessage
+	}
+	return fp, nil
+}
+
+// apply records a checked click made at at: a mute runs from when it was
+// clicked, however late a relay brings it.
+func (e *slackExporter) apply(ctx context.Context, c click, fp string, at time.Time) error {
 	k := mutes.Key{Channel: c.channelID, Fingerprint: fp}
-	now := e.now()
 	var err error
 	switch c.value {
 	case render.ValueAck:
-		err = e.mutes.Ack(ctx, k, c.channelName, c.user, now)
+		err = e.mutes.Ack(ctx, k, c.channelName, c.user, at)
 	case render.ValueUnmute:
-		err = e.mutes.Unmute(ctx, k, c.channelName, c.user, now)
+		err = e.mutes.Unmute(ctx, k, c.channelName, c.user, at)
 	default:
-		d, ok := render.ParseMute(c.value)
-		if !ok || d > slices.Max(e.cfg.Interactivity.Get().MuteDurations) {
-			// Not a choice any menu of ours offered.
-			return errUnknownMessage
-		}
-		err = e.mutes.Mute(ctx, k, c.channelName, c.user, now, now.Add(d))
+		d, _ := render.ParseMute(c.value)
+		err = e.mutes.Mute(ctx, k, c.channelName, c.user, at, at.Add(d))
 	}
 	if err != nil {
 		// In force here, but lost at a restart.
@@ -230,7 +250,8 @@ func (e *slackExporter) startInteractivity(ctx context.Context, host component.H
 
 func (e *slackExporter) stopInteractivity(ctx context.Context) error {
 	var errs []error
-	for _, stop := range e.receivers {
+	// Last started, first stopped: no receiver outlives the relay.
+	for _, stop := range slices.Backward(e.receivers) {
 		errs = append(errs, stop(ctx))
 	}
 	if e.stopMutes != nil {

@@ -3,15 +3,20 @@ package slackexporter // import "github.com/slackexporter/slackexporter"
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"slices"
 	"strings"
+	"time"
 
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
 	"github.com/slackexporter/slackexporter/internal/interact"
+	"github.com/slackexporter/slackexporter/internal/render"
 )
 
 // actionsPath is where Slack posts clicks in request-URL mode.
@@ -22,6 +27,17 @@ const actionsPath = "/slack/actions"
 func (e *slackExporter) startReceivers(ctx context.Context, host component.Host) error {
 	ic := e.cfg.Interactivity.Get()
 	opts := interact.Options{AllowedUsers: ic.AllowedUsers, Handle: e.handleClick, Count: e.countInteraction, Logger: e.logger}
+	if k := ic.Kafka; k != nil {
+		relay, err := interact.NewRelay(k.Brokers, k.Topic)
+		if err != nil {
+			return fmt.Errorf("interactivity.kafka: %w", err)
+		}
+		e.relay = relay
+		e.receivers = append(e.receivers, func(context.Context) error {
+			relay.Close()
+			return nil
+		})
+	}
 	if ic.AppToken != "" {
 		// The Web API's client settings (proxy, TLS) reach Slack for
 		// apps.connections.open too.
@@ -77,16 +93,69 @@ func (e *slackExporter) startReceivers(ctx context.Context, host component.Host)
 	return nil
 }
 
-// handleClick applies a click the transports verified.
-func (e *slackExporter) handleClick(ctx context.Context, c interact.Click) error {
-	err := e.applyClick(ctx, click{user: c.UserID, channelID: c.ChannelID, channelName: c.ChannelName, messageTS: c.MessageTS,
-		blockID: c.BlockID, value: c.Value, eventType: c.EventType})
-	if errors.Is(err, errUnknownMessage) {
+// handleClick applies a click the transports verified, or relays it to
+// the channel's gateway.
+func (e *slackExporter) handleClick(ctx context.Context, ic interact.Click) error {
+	c := click{user: ic.UserID, channelID: ic.ChannelID, channelName: ic.ChannelName, messageTS: ic.MessageTS,
+		blockID: ic.BlockID, value: ic.Value, eventType: ic.EventType}
+	fp, err := e.checkClick(c)
+	switch {
+	case errors.Is(err, errUnknownMessage):
 		return interact.ErrUnknownMessage
+	case err != nil:
+		return err
+	case e.relay != nil:
+		return e.relayClick(ctx, c, fp)
 	}
-	return err
+	return e.apply(ctx, c, fp, e.now())
 }
 
 func (e *slackExporter) countInteraction(result string) {
 	e.telemetry.ExporterSlackInteractions.Add(context.Background(), 1, metric.WithAttributes(attribute.String("result", result)))
+}
+
+// relayTimeout bounds writing a click to Kafka: the click's answer to
+// Slack is due within 3 s.
+const relayTimeout = 2 * time.Second
+
+// relayClick writes a checked click to the fleet's topic, under each key
+// the channel's records may have (by name, and by id for routes that name
+// it so), for the gateway that owns the channel to apply. If Kafka cannot
+// take it, the click is applied here: in force at least where it landed.
+func (e *slackExporter) relayClick(ctx context.Context, c click, fp string) error {
+	keys := []string{}
+	for _, ch := range []string{c.channelName, c.channelID} {
+		if k := "channel:" + ch; ch != "" && !slices.Contains(keys, k) {
+			keys = append(keys, k)
+		}
+	}
+	at := e.now()
+	sendCtx, cancel := context.WithTimeout(ctx, relayTimeout)
+	defer cancel()
+	err := e.relay.Send(sendCtx, keys, interact.Click{UserID: c.user, ChannelID: c.channelID, ChannelName: c.channelName,
+		MessageTS: c.messageTS, BlockID: c.blockID, ActionID: render.ActionID, Value: c.value, EventType: c.eventType}, at)
+	if err != nil {
+		e.logger.Warn("Could not relay a click to the channel's gateway through Kafka; applied here only", zap.Error(err))
+		return e.apply(ctx, c, fp, at)
+	}
+	return nil
+}
+
+// takeControl applies the clicks relayed in ld's control records and
+// returns the rest of ld.
+func (e *slackExporter) takeControl(ctx context.Context, ld plog.Logs) plog.Logs {
+	relayed, rest := interact.TakeControl(ld)
+	for _, r := range relayed {
+		c := click{user: r.UserID, channelID: r.ChannelID, channelName: r.ChannelName, messageTS: r.MessageTS,
+			blockID: r.BlockID, value: r.Value, eventType: r.EventType}
+		fp, ok := render.EntryFingerprint(c.blockID)
+		if !ok || !render.IsUserID(c.user) || c.channelID == "" {
+			e.logger.Warn("A relayed click is not one of ours; ignored", zap.String("block_id", c.blockID))
+			continue
+		}
+		if err := e.apply(ctx, c, fp, r.At); err != nil {
+			e.logger.Warn("A relayed click could not be applied", zap.Error(err))
+		}
+	}
+	return rest
 }

@@ -1,0 +1,84 @@
+package slackexporter
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
+
+	"github.com/slackexporter/slackexporter/internal/interact"
+	"github.com/slackexporter/slackexporter/internal/metadatatest"
+	"github.com/slackexporter/slackexporter/internal/mutes"
+	"github.com/slackexporter/slackexporter/internal/render"
+)
+
+// In a fleet, a click may reach a gateway that does not own the channel:
+// it writes the click to the topic under the channel's key, and the owner,
+// reading it among the channel's records, applies it.
+func TestAClickOnAnotherGatewayReachesTheChannelsOwnerThroughKafka(t *testing.T) {
+	const topic = "slack-logs"
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(4, topic))
+	require.NoError(t, err)
+	t.Cleanup(cluster.Close)
+	emu, srv := emulator(t, nil)
+	tel := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
+	gateway := func(set *componenttest.Telemetry) *slackExporter {
+		cfg := withInteractivity(threadsConfig(srv, func(*ThreadsConfig) {}), func(ic *InteractivityConfig) {
+			ic.Kafka = &KafkaRelayConfig{Brokers: cluster.ListenAddrs(), Topic: topic}
+		})
+		return started(t, cfg, metadatatest.NewSettings(set))
+	}
+	owner, other := gateway(tel), gateway(componenttest.NewTelemetry())
+	ctx := context.Background()
+	require.NoError(t, owner.push(ctx, owner.selectRecords(ctx, errorRecords(1, func(int) string { return "disk full" }))))
+	msg, menu := liveMessage(t, emu)
+
+	// The other gateway receives the click: it writes, it does not apply.
+	click := interact.Click{UserID: "U0ONCALL", ChannelID: msg.ChannelID, ChannelName: "alerts", MessageTS: msg.TS,
+		BlockID: menu.blockID, ActionID: render.ActionID, Value: menu.options["Mute 1h"]}
+	require.NoError(t, other.handleClick(ctx, click))
+	forged := click
+	forged.BlockID = "deploy-1"
+	assert.ErrorIs(t, other.handleClick(ctx, forged), interact.ErrUnknownMessage, "checked before it is relayed")
+
+	// What the owner's kafka receiver reads: one record per key the
+	// channel's records may carry, on the partition of that key.
+	consumer, err := kgo.NewClient(kgo.SeedBrokers(cluster.ListenAddrs()...), kgo.ConsumeTopics(topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	require.NoError(t, err)
+	t.Cleanup(consumer.Close)
+	var recs []*kgo.Record
+	fetchCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	for len(recs) < 2 && fetchCtx.Err() == nil {
+		recs = append(recs, consumer.PollFetches(fetchCtx).Records()...)
+	}
+	require.Len(t, recs, 2)
+	keys := []string{string(recs[0].Key), string(recs[1].Key)}
+	assert.ElementsMatch(t, []string{"channel:alerts", "channel:" + msg.ChannelID}, keys)
+	ld, err := (&plog.ProtoUnmarshaler{}).UnmarshalLogs(recs[0].Value)
+	require.NoError(t, err)
+	assert.Zero(t, owner.takeControl(ctx, ld).LogRecordCount(), "a control record is no log record")
+
+	eventually(t, func() bool { m, _ := liveMessage(t, emu); return strings.Contains(shown(t, m), "🔇 muted by <@U0ONCALL>") }, "the owner redrew the entry")
+	require.NoError(t, owner.push(ctx, owner.selectRecords(ctx, errorRecords(2, func(int) string { return "disk full" }))))
+	metadatatest.AssertEqualExporterSlackRecordsMuted(t, tel, []metricdata.DataPoint[int64]{{Value: 2}}, metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars())
+
+	// A Kafka that cannot be reached: the click holds where it landed.
+	cluster.Close()
+	ack := click
+	ack.Value = render.ValueAck
+	require.NoError(t, other.handleClick(ctx, ack))
+	fp, _ := render.EntryFingerprint(menu.blockID)
+	assert.Equal(t, "U0ONCALL", other.mutes.State(mutes.Key{Channel: msg.ChannelID, Fingerprint: fp}, time.Now()).AckedBy)
+}
