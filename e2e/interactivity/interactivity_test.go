@@ -1,6 +1,8 @@
 package interactivity
 
 import (
+	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -82,4 +84,87 @@ func TestSocketModeMuteAndUnmute(t *testing.T) {
 		t.Errorf("%s = %v after the unmute, want still 3", metricMuted, got)
 	}
 	waitInteractions(t, col, map[string]float64{"accepted": 2})
+}
+
+// requestURL starts the emulator, posting clicks signed with secret to the
+// collector's request URL, and a collector that receives them there, with
+// extra interactivity settings (YAML at column 0).
+func requestURL(t *testing.T, secret, extra string) (*harness.Emulator, *harness.Collector) {
+	t.Helper()
+	// The emulator must know the URL before the collector listens on it.
+	addr := "127.0.0.1:" + strconv.Itoa(harness.FreePort(t))
+	emu := harness.StartEmulator(t, "-actions-url", "http://"+addr+"/slack/actions", "-signing-secret", secret)
+	col := harness.StartCollector(t, config(`
+signing_secret: ${env:SLACK_SIGNING_SECRET}
+http:
+  endpoint: ${env:ACTIONS_ENDPOINT}
+`+extra), append(emu.Env(), "SLACK_SIGNING_SECRET="+secret, "ACTIONS_ENDPOINT="+addr)...)
+	return emu, col
+}
+
+// The request URL refuses every click Slack did not sign or that is not
+// for it, each with its status, counted under its result, changing
+// nothing; a replayed click counts once; a genuine click mutes.
+func TestRequestURLRefusesAllButGenuineClicks(t *testing.T) {
+	emu, col := requestURL(t, randomSecret(t, "e2e-signing-"), "allowed_users: ["+oncall+"]\n")
+	diskFull(t, col, 1)
+	waitCounter(t, col, 1, metricDelivered)
+	m, mu := waitEntry(t, emu)
+
+	want := map[string]float64{}
+	for _, tc := range []struct {
+		name   string
+		change func(*clickSpec)
+		status int
+		result string
+	}{
+		{"signed with another secret", func(c *clickSpec) { c.BadSignature = true }, http.StatusUnauthorized, "bad_signature"},
+		{"signed 10 minutes ago", func(c *clickSpec) { c.Stale = true }, http.StatusUnauthorized, "stale"},
+		{"a body over 1 MiB", func(c *clickSpec) { c.Oversize = true }, http.StatusRequestEntityTooLarge, "bad_signature"},
+		{"a user not in allowed_users", func(c *clickSpec) { c.UserID = "U0STRANGER" }, http.StatusForbidden, "forbidden"},
+		{"a message of another app", func(c *clickSpec) {
+			c.Forge, c.TS, c.BlockID, c.ElementType = true, "1700000000.000100", "deploy-1", "overflow"
+		}, http.StatusForbidden, "unknown_message"},
+	} {
+		c := option(t, m, mu, "Mute 1h", "http")
+		tc.change(&c)
+		if res := click(t, emu, c); res.Status != tc.status || res.Error != "" {
+			t.Errorf("%s: answered %+v, want status %d", tc.name, res, tc.status)
+		}
+		want[tc.result]++
+		waitInteractions(t, col, want)
+	}
+	// Nothing was muted: the same error is shown again, ×2.
+	diskFull(t, col, 1)
+	waitCounter(t, col, 2, metricDelivered)
+	m, mu = waitEntry(t, emu, "×2")
+	if s := m.AllText(); strings.Contains(s, "muted") || strings.Contains(s, "is on it") {
+		t.Errorf("a refused click changed the entry:\n%s", s)
+	}
+	if got := col.Counter(t, metricMuted); got != 0 {
+		t.Errorf("%s = %v after refused clicks, want 0", metricMuted, got)
+	}
+
+	// The same signed request twice: the first is applied, the second refused.
+	ack := option(t, m, mu, "Acknowledge", "http")
+	ack.Replay = true
+	if res := click(t, emu, ack); res.FirstStatus != http.StatusOK || res.Status != http.StatusUnauthorized {
+		t.Errorf("a replayed Acknowledge: answered %d then %d, want 200 then 401 (%+v)", res.FirstStatus, res.Status, res)
+	}
+	want["accepted"]++
+	want["replay"]++
+	waitInteractions(t, col, want)
+	m, mu = waitEntry(t, emu, "👀 <@"+oncall+"> is on it")
+
+	if res := click(t, emu, option(t, m, mu, "Mute 1h", "http")); res.Status != http.StatusOK {
+		t.Fatalf("a genuine Mute 1h: answered %+v, want 200", res)
+	}
+	want["accepted"]++
+	waitInteractions(t, col, want)
+	waitEntry(t, emu, "🔇 muted by <@"+oncall+"> until ")
+	diskFull(t, col, 1)
+	waitCounter(t, col, 1, metricMuted)
+	if got := col.Counter(t, metricDelivered); got != 2 {
+		t.Errorf("%s = %v after a muted record, want still 2", metricDelivered, got)
+	}
 }
