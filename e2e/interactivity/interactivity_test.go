@@ -168,3 +168,53 @@ func TestRequestURLRefusesAllButGenuineClicks(t *testing.T) {
 		t.Errorf("%s = %v after a muted record, want still 2", metricDelivered, got)
 	}
 }
+
+// A mute kept in file_storage outlives the collector: after a graceful
+// stop and a start with the same config and directory, the muted error is
+// counted, not posted.
+func TestMuteSurvivesARestart(t *testing.T) {
+	emu, col := socketMode(t, "storage: file_storage\n", withFileStorage)
+	diskFull(t, col, 1)
+	waitCounter(t, col, 1, metricDelivered)
+	m, mu := waitEntry(t, emu)
+	socketClick(t, emu, option(t, m, mu, "Mute 1h", "socket"))
+	muted, _ := waitEntry(t, emu, "🔇 muted by <@"+oncall+"> until ")
+
+	col.Restart(t) // SIGTERM, then the same config, ports and storage directory
+	diskFull(t, col, 2)
+	waitCounter(t, col, 2, metricMuted)
+	msgs := emu.WaitQuiet(t, 2*time.Second, wait)
+	after, _ := entry(t, emu)
+	if len(msgs) != 1 || after.Updates != muted.Updates || after.AllText() != muted.AllText() {
+		t.Errorf("after the restart, muted records changed Slack: %d messages, %d updates (%d before):\n%s",
+			len(msgs), after.Updates, muted.Updates, emu.MessagesText(t))
+	}
+	if got := col.Counter(t, metricDelivered); got != 0 {
+		t.Errorf("%s = %v after the restart, want 0: the mute was forgotten", metricDelivered, got)
+	}
+}
+
+// A mute runs out by itself: the entry then says when it ended, and the
+// next record is shown again.
+func TestMuteEnds(t *testing.T) {
+	emu, col := socketMode(t, "mute_durations: [3s]\n", nil)
+	diskFull(t, col, 1)
+	waitCounter(t, col, 1, metricDelivered)
+	m, mu := waitEntry(t, emu)
+	if len(mu.options) != 2 || mu.options["Mute 3s"] != "mute:3s" {
+		t.Fatalf("with mute_durations [3s], the menu offers %v, want Mute 3s and Acknowledge", mu.options)
+	}
+	socketClick(t, emu, option(t, m, mu, "Mute 3s", "socket"))
+	// Not a wait on "muted by": a slow machine may show it for less than a
+	// poll. "mute ended" appears only once a mute ran out.
+	_, mu = waitEntry(t, emu, "🔔 mute ended at ", " UTC")
+	if _, ok := mu.options["Unmute"]; ok {
+		t.Errorf("the entry still offers Unmute after its mute ended: %v", mu.options)
+	}
+	diskFull(t, col, 1)
+	waitCounter(t, col, 2, metricDelivered)
+	waitEntry(t, emu, "×2")
+	if got := col.Counter(t, metricMuted); got != 0 {
+		t.Errorf("%s = %v, want 0: nothing was sent while muted", metricMuted, got)
+	}
+}
