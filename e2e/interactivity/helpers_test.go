@@ -248,24 +248,34 @@ func option(t *testing.T, m harness.Message, mu menu, label, via string) clickSp
 // be sent at all.
 func click(t *testing.T, emu *harness.Emulator, c clickSpec) clickResult {
 	t.Helper()
-	body, err := json.Marshal(c)
+	res, err := tryClick(emu, c)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return res
+}
+
+// tryClick is click that returns why the click could not be sent (e.g. no
+// Socket Mode connection open) instead of failing the test.
+func tryClick(emu *harness.Emulator, c clickSpec) (clickResult, error) {
+	var res clickResult
+	body, err := json.Marshal(c)
+	if err != nil {
+		return res, err
+	}
 	resp, err := http.Post(emu.URL+"/_emu/click", "application/json", bytes.NewReader(body))
 	if err != nil {
-		t.Fatalf("POST /_emu/click: %v", err)
+		return res, fmt.Errorf("POST /_emu/click: %w", err)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("POST /_emu/click %s: %s: %s", body, resp.Status, b)
+		return res, fmt.Errorf("POST /_emu/click %s: %s: %s", body, resp.Status, b)
 	}
-	var res clickResult
 	if err := json.Unmarshal(b, &res); err != nil {
-		t.Fatalf("POST /_emu/click: %s: %v", b, err)
+		return res, fmt.Errorf("POST /_emu/click: %s: %w", b, err)
 	}
-	return res
+	return res, nil
 }
 
 // socketClick clicks over Socket Mode and fails unless the collector acked.

@@ -1,6 +1,7 @@
 package interactivity
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -185,9 +186,9 @@ func TestMuteSurvivesARestart(t *testing.T) {
 	waitCounter(t, col, 2, metricMuted)
 	msgs := emu.WaitQuiet(t, 2*time.Second, wait)
 	after, _ := entry(t, emu)
-	if len(msgs) != 1 || after.Updates != muted.Updates || after.AllText() != muted.AllText() {
-		t.Errorf("after the restart, muted records changed Slack: %d messages, %d updates (%d before):\n%s",
-			len(msgs), after.Updates, muted.Updates, emu.MessagesText(t))
+	if len(msgs) != 1 || after.Updates != muted.Updates || string(after.Blocks) != string(muted.Blocks) {
+		t.Errorf("after the restart, muted records changed Slack: %d messages, %d updates (%d before); its blocks were\n%s\nand are\n%s",
+			len(msgs), after.Updates, muted.Updates, muted.Blocks, after.Blocks)
 	}
 	if got := col.Counter(t, metricDelivered); got != 0 {
 		t.Errorf("%s = %v after the restart, want 0: the mute was forgotten", metricDelivered, got)
@@ -216,5 +217,78 @@ func TestMuteEnds(t *testing.T) {
 	waitEntry(t, emu, "×2")
 	if got := col.Counter(t, metricMuted); got != 0 {
 		t.Errorf("%s = %v, want 0: nothing was sent while muted", metricMuted, got)
+	}
+}
+
+// Neither the app token nor the signing secret appears in what the
+// collector writes (at debug level) or exposes as metrics, through
+// connections, a dropped connection, genuine clicks and refused ones.
+func TestSecretsStayOutOfTheCollectorsOutput(t *testing.T) {
+	appToken := randomSecret(t, "xapp-e2e-")
+	signing := randomSecret(t, "e2e-signing-")
+	addr := "127.0.0.1:" + strconv.Itoa(harness.FreePort(t))
+	emu := harness.StartEmulator(t, "-app-token", appToken, "-signing-secret", signing,
+		"-actions-url", "http://"+addr+"/slack/actions")
+	cfg := strings.Replace(config(`
+app_token: ${env:SLACK_APP_TOKEN}
+signing_secret: ${env:SLACK_SIGNING_SECRET}
+http:
+  endpoint: ${env:ACTIONS_ENDPOINT}
+`), "level: info", "level: debug", 1)
+	col := harness.StartCollector(t, cfg,
+		append(emu.Env(), "SLACK_APP_TOKEN="+appToken, "SLACK_SIGNING_SECRET="+signing, "ACTIONS_ENDPOINT="+addr)...)
+	waitSocket(t, emu)
+	diskFull(t, col, 1)
+	waitCounter(t, col, 1, metricDelivered)
+	m, mu := waitEntry(t, emu)
+
+	socketClick(t, emu, option(t, m, mu, "Acknowledge", "socket"))
+	// A dropped connection makes the collector open a new one with the token.
+	post(t, emu.URL+"/_emu/sockets/disconnect?abrupt=true")
+	waitSocket(t, emu)
+	harness.Eventually(t, wait, func() error {
+		res, err := tryClick(emu, option(t, m, mu, "Acknowledge", "socket"))
+		if err == nil && !res.Acked {
+			err = fmt.Errorf("a click after the reconnect: %+v", res)
+		}
+		return err
+	})
+	bad := option(t, m, mu, "Mute 1h", "http")
+	bad.BadSignature = true
+	if res := click(t, emu, bad); res.Status != http.StatusUnauthorized {
+		t.Errorf("a click signed with another secret: %+v, want 401", res)
+	}
+	if res := click(t, emu, option(t, m, mu, "Mute 1h", "http")); res.Status != http.StatusOK {
+		t.Errorf("a genuine click to the request URL: %+v, want 200", res)
+	}
+	waitEntry(t, emu, "🔇 muted by <@"+oncall+"> until ")
+
+	metrics := col.MetricsText(t)
+	col.Stop(t) // what it logs while stopping counts too
+	logs := col.Logs()
+	for name, secret := range map[string]string{"the app token": appToken, "the signing secret": signing} {
+		// The random part alone: a prefix swapped or cut must not hide it.
+		random := secret[strings.LastIndex(secret, "-")+1:]
+		for what, out := range map[string]string{"log": logs, "metrics": metrics} {
+			if strings.Contains(out, random) {
+				t.Errorf("%s appears in the collector's %s", name, what) // not shown: it is one
+			}
+		}
+	}
+	if !strings.Contains(logs, "debug") {
+		t.Error("the collector did not log at debug level: the check saw less than it could")
+	}
+}
+
+// post sends an empty POST to u and fails the test unless it answers 200.
+func post(t *testing.T, u string) {
+	t.Helper()
+	resp, err := http.Post(u, "application/json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("POST %s: %s", u, resp.Status)
 	}
 }
