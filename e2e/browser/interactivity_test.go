@@ -2,7 +2,7 @@ package browser
 
 import (
 	"encoding/json"
-	"fmt"
+	"errors"
 	"net/http"
 	"regexp"
 	"testing"
@@ -66,7 +66,7 @@ func TestInboxMuteFromThePage(t *testing.T) {
 			return err
 		}
 		if s.Open == 0 {
-			return fmt.Errorf("the collector has no Socket Mode connection open")
+			return errors.New("the collector has no Socket Mode connection open")
 		}
 		return nil
 	})

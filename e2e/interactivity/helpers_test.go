@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -304,7 +305,7 @@ func waitSocket(t *testing.T, emu *harness.Emulator) {
 			return err
 		}
 		if s.Open == 0 {
-			return fmt.Errorf("no Socket Mode connection open")
+			return errors.New("no Socket Mode connection open")
 		}
 		return nil
 	})

@@ -244,7 +244,7 @@ http:
 
 	socketClick(t, emu, option(t, m, mu, "Acknowledge", "socket"))
 	// A dropped connection makes the collector open a new one with the token.
-	post(t, emu.URL+"/_emu/sockets/disconnect?abrupt=true")
+	post(t, emu, "/_emu/sockets/disconnect?abrupt=true")
 	waitSocket(t, emu)
 	harness.Eventually(t, wait, func() error {
 		res, err := tryClick(emu, option(t, m, mu, "Acknowledge", "socket"))
@@ -280,15 +280,16 @@ http:
 	}
 }
 
-// post sends an empty POST to u and fails the test unless it answers 200.
-func post(t *testing.T, u string) {
+// post sends an empty POST to the emulator's path and fails the test
+// unless it answers 200.
+func post(t *testing.T, emu *harness.Emulator, path string) {
 	t.Helper()
-	resp, err := http.Post(u, "application/json", nil)
+	resp, err := http.Post(emu.URL+path, "application/json", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("POST %s: %s", u, resp.Status)
+		t.Fatalf("POST %s: %s", path, resp.Status)
 	}
 }
