@@ -208,6 +208,18 @@ func waitEntry(t *testing.T, emu *harness.Emulator, want ...string) (harness.Mes
 	return m, mu
 }
 
+// settled waits until nothing has changed in Slack for a second (longer
+// than the 200ms flush) and returns every message, posts and updates, as
+// one string to compare.
+func settled(t *testing.T, emu *harness.Emulator) string {
+	t.Helper()
+	b, err := json.Marshal(emu.WaitQuiet(t, time.Second, wait))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
 // clickSpec is POST /_emu/click's body (see internal/slackemu/click.go).
 type clickSpec struct {
 	Channel      string `json:"channel"`
