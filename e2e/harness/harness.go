@@ -19,12 +19,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -417,11 +419,13 @@ func (m Message) AllText() string {
 	walk = func(v any) {
 		switch v := v.(type) {
 		case map[string]any:
-			for k, x := range v {
-				if s, ok := x.(string); ok && k == "text" {
+			// In key order: map order is random, and callers compare
+			// or show the result.
+			for _, k := range slices.Sorted(maps.Keys(v)) {
+				if s, ok := v[k].(string); ok && k == "text" {
 					parts = append(parts, s)
 				} else {
-					walk(x)
+					walk(v[k])
 				}
 			}
 		case []any:
