@@ -70,7 +70,10 @@ func TestAClickOnAnotherGatewayReachesTheChannelsOwnerThroughKafka(t *testing.T)
 	require.NoError(t, err)
 	assert.Zero(t, owner.takeControl(ctx, ld).LogRecordCount(), "a control record is no log record")
 
-	eventually(t, func() bool { m, _ := liveMessage(t, emu); return strings.Contains(shown(t, m), "🔇 muted by <@U0ONCALL>") }, "the owner redrew the entry")
+	eventually(t, func() bool {
+		m, _ := liveMessage(t, emu)
+		return strings.Contains(shown(t, m), "🔇 muted by <@U0ONCALL>")
+	}, "the owner redrew the entry")
 	require.NoError(t, owner.push(ctx, owner.selectRecords(ctx, errorRecords(2, func(int) string { return "disk full" }))))
 	metadatatest.AssertEqualExporterSlackRecordsMuted(t, tel, []metricdata.DataPoint[int64]{{Value: 2}}, metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars())
 
