@@ -359,6 +359,11 @@ func (e *slackExporter) push(ctx context.Context, ld plog.Logs) error {
 	var wg sync.WaitGroup
 	for _, b := range batches {
 		wg.Go(func() {
+			if e.threaded(b.dest) && e.cfg.Threads.RestoreFromSlack {
+				// What the previous owner left in Slack first: its live
+				// messages and the mutes they show.
+				e.readBack(ctx, b.dest, e.now())
+			}
 			shares := e.withoutMuted(ctx, b.dest, sharesOf(b.entries.Entries(), out))
 			if e.threaded(b.dest) {
 				e.deliverThreaded(ctx, b.dest, shares)

@@ -85,3 +85,35 @@ func TestAClickOnAnotherGatewayReachesTheChannelsOwnerThroughKafka(t *testing.T)
 	fp, _ := render.EntryFingerprint(menu.blockID)
 	assert.Equal(t, "U0ONCALL", other.mutes.State(mutes.Key{Channel: msg.ChannelID, Fingerprint: fp}, time.Now()).AckedBy)
 }
+
+// A mute lives in the message's metadata too: a gateway that takes the
+// channel over (no shared storage) reads it back and keeps it in force.
+func TestAGatewayTakingAChannelOverKeepsItsMutes(t *testing.T) {
+	emu, srv := emulator(t, nil)
+	tel := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
+	cfg := withInteractivity(threadsConfig(srv, func(c *ThreadsConfig) { c.RestoreFromSlack = true }), nil)
+	ctx := context.Background()
+	a := started(t, cfg, metadatatest.NewSettings(componenttest.NewTelemetry()))
+	require.NoError(t, a.push(ctx, a.selectRecords(ctx, logsOf(
+		rec{"checkout", "dev", plog.SeverityNumberError, "disk full"},
+		rec{"checkout", "dev", plog.SeverityNumberError, "queue stuck"},
+	))))
+	msg := messagesIn(emu, "#alerts")[0]
+	ms := menus(t, msg)
+	require.Len(t, ms, 2)
+	require.NoError(t, clickOn(t, a, msg, ms[0], ms[0].options["Mute 24h"], "U0ONCALL"))
+	eventually(t, func() bool { return strings.Contains(string(messagesIn(emu, "#alerts")[0].Metadata), `"muted_by":"U0ONCALL,"`) },
+		"the redraw carried the mute into the metadata")
+
+	b := started(t, cfg, metadatatest.NewSettings(tel)) // took the channel over
+	require.NoError(t, b.push(ctx, b.selectRecords(ctx, logsOf(
+		rec{"checkout", "dev", plog.SeverityNumberError, "disk full"},
+		rec{"checkout", "dev", plog.SeverityNumberError, "queue stuck"},
+	))))
+	require.Len(t, messagesIn(emu, "#alerts"), 1, "nothing posted anew")
+	metadatatest.AssertEqualExporterSlackRecordsMuted(t, tel, []metricdata.DataPoint[int64]{{Value: 1}}, metricdatatest.IgnoreTimestamp(), metricdatatest.IgnoreExemplars())
+	shownNow := shown(t, messagesIn(emu, "#alerts")[0])
+	assert.Contains(t, shownNow, "🔇 muted by <@U0ONCALL>", "still says so")
+	assert.Equal(t, 1, strings.Count(shownNow, "×2"), "the other entry counted on; the muted one did not")
+}

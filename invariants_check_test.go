@@ -521,7 +521,7 @@ func (w *world) checkQuietMark(channel, marker string, seq int) {
 // see.
 func (w *world) checkMetadata(msgs []slackemu.Message) {
 	known := map[string]bool{"records": true, "folded_records": true, "folded_groups": true, "fingerprints": true, "counts": true,
-		"first_seen": true, "severities": true, "services": true, "destination": true}
+		"first_seen": true, "severities": true, "services": true, "destination": true, "muted_until": w.mute != nil, "muted_by": w.mute != nil}
 	for _, m := range msgs {
 		if m.ThreadTS != "" || m.Via != "api" {
 			continue
@@ -553,6 +553,9 @@ func (w *world) checkMetadata(msgs []slackemu.Message) {
 				if !known[k] {
 					w.fail("check 7: %s in %s: metadata has %q", m.TS, m.Channel, k)
 				}
+			}
+			if by, ok := p["muted_by"].(string); ok && strings.Trim(strings.ReplaceAll(by, clickUser, ""), ",") != "" {
+				w.fail("check 7: %s in %s: muted by %q, and only %s clicks", m.TS, m.Channel, by, clickUser)
 			}
 		}
 	}

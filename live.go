@@ -33,9 +33,6 @@ type repeat struct {
 // posted them meanwhile, updates that message.
 func (e *slackExporter) deliverThreaded(ctx context.Context, d *destination, shares []*share) {
 	now := e.now()
-	if e.cfg.Threads.RestoreFromSlack {
-		e.readBack(ctx, d, now)
-	}
 	fresh, repeats := e.partition(d.key, shares, now)
 	updated, overflow := e.updateLive(ctx, d, repeats, now, e.updateWait())
 	e.post(ctx, d, append(fresh, sharesOfRepeats(overflow)...))

@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/slackexporter/slackexporter/internal/dynchannel"
+	"github.com/slackexporter/slackexporter/internal/mutes"
 	"github.com/slackexporter/slackexporter/internal/render"
 )
 
@@ -100,6 +101,7 @@ func (e *slackExporter) adoptRecent(ctx context.Context, d *destination, channel
 			e.remember(lm)
 			adopted++
 		}
+		e.restoreMutes(ctx, d, channelID, s.Mutes, now)
 	}
 	return adopted, nil
 }
@@ -149,4 +151,18 @@ func (e *slackExporter) channelID(ctx context.Context, d *destination) (string, 
 	}
 	c.byName = ids
 	return ids[name], nil
+}
+
+// restoreMutes puts back the mutes a message read back from the previous
+// owner shows: a gateway taking a channel over keeps them in force.
+func (e *slackExporter) restoreMutes(ctx context.Context, d *destination, channelID string, ms []render.Mute, now time.Time) {
+	if e.mutes == nil {
+		return
+	}
+	name := strings.TrimPrefix(d.postChannel, "#")
+	for _, m := range ms {
+		if err := e.mutes.Restore(ctx, mutes.Key{Channel: channelID, Fingerprint: m.Fingerprint}, name, m.By, now, m.Until); err != nil {
+			e.logger.Warn("Could not keep a mute read back from Slack", zap.Error(err))
+		}
+	}
 }

@@ -83,6 +83,19 @@ func (b *Book) Mute(ctx context.Context, k Key, channelName, by string, now, unt
 	})
 }
 
+// Restore puts back a mute another process applied (read back from the
+// message that shows it), unless this book already has a say on k: what
+// it knows is newer than the message it was read from.
+func (b *Book) Restore(ctx context.Context, k Key, channelName, by string, now, until time.Time) error {
+	b.mu.Lock()
+	_, known := b.byKey[k]
+	b.mu.Unlock()
+	if known || !until.After(now) {
+		return nil
+	}
+	return b.Mute(ctx, k, channelName, by, now, until)
+}
+
 // Unmute ends k's mute now, if one is in force.
 func (b *Book) Unmute(ctx context.Context, k Key, channelName, by string, now time.Time) error {
 	return b.change(ctx, k, channelName, now, func(st *render.EntryState) {

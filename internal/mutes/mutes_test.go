@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/collector/extension/xextension/storage"
 
 	"github.com/slackexporter/slackexporter/internal/memstorage"
+	"github.com/slackexporter/slackexporter/internal/render"
 )
 
 var t0 = time.Date(2026, 12, 1, 14, 0, 0, 0, time.UTC)
@@ -102,4 +103,21 @@ func TestTheBookKeepsMutesInForceWhenItIsFull(t *testing.T) {
 	assert.True(t, b.Muted(muted, t0.Add(time.Hour)), "the oldest change, but still in force")
 	assert.Equal(t, "U0A", b.State(Key{"C0", "ack4"}, t0).AckedBy, "the newest kept")
 	assert.Empty(t, b.State(Key{"C0", "ack0"}, t0).AckedBy, "the oldest dropped")
+}
+
+func TestRestoreNeverOverridesWhatTheBookKnows(t *testing.T) {
+	b := New(nil, 10)
+	ctx := context.Background()
+	k := Key{"C0ALERTS", "fp1"}
+	require.NoError(t, b.Restore(ctx, k, "alerts", "U0ONCALL", t0, t0.Add(time.Hour)))
+	assert.True(t, b.Muted(k, t0.Add(time.Minute)), "read back from the previous owner's message")
+	assert.Equal(t, "C0ALERTS", b.ChannelID("alerts"))
+
+	require.NoError(t, b.Unmute(ctx, k, "", "U0OTHER", t0.Add(time.Minute)))
+	require.NoError(t, b.Restore(ctx, k, "alerts", "U0ONCALL", t0.Add(2*time.Minute), t0.Add(time.Hour)))
+	assert.False(t, b.Muted(k, t0.Add(3*time.Minute)), "an Unmute here is newer than the message")
+
+	ended := Key{"C0ALERTS", "fp2"}
+	require.NoError(t, b.Restore(ctx, ended, "alerts", "U0ONCALL", t0.Add(time.Hour), t0.Add(time.Hour)))
+	assert.Equal(t, render.EntryState{}, b.State(ended, t0), "a mute that has run out is not brought back")
 }

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/slack-go/slack"
+
+	"github.com/slackexporter/slackexporter/internal/group"
 )
 
 // ActionID names the overflow menu every entry offers with interactivity;
@@ -137,4 +139,53 @@ func shortDuration(d time.Duration) string {
 		return strconv.FormatInt(int64(d/time.Minute), 10) + "m"
 	}
 	return d.String()
+}
+
+// muteMetadata adds to a message's metadata, when any entry is muted, until
+// when (Unix milliseconds, 0 for none) and by whom, per fingerprint in the
+// order shown: a gateway that takes the channel over reads the mutes back
+// with the counts.
+func (l *Layout) muteMetadata(entries []*group.Entry, payload map[string]any) {
+	if l.Actions == nil || l.Actions.State == nil {
+		return
+	}
+	until, by := make([]string, len(entries)), make([]string, len(entries))
+	muted := false
+	for i, e := range entries {
+		until[i] = "0"
+		if st := l.Actions.State(e.Fingerprint); !st.MutedUntil.IsZero() && IsUserID(st.MutedBy) {
+			until[i], by[i], muted = strconv.FormatInt(st.MutedUntil.UnixMilli(), 10), st.MutedBy, true
+		}
+	}
+	if muted {
+		payload["muted_until"] = strings.Join(until, ",")
+		payload["muted_by"] = strings.Join(by, ",")
+	}
+}
+
+// Mute is a mute a message's metadata says is in force on one of its
+// entries.
+type Mute struct {
+	Fingerprint string
+	By          string
+	Until       time.Time
+}
+
+// readMutes reads the mutes of a read-back message's entries; a message
+// without them, or with lists that do not match its fingerprints, has none.
+func readMutes(p map[string]any, fps []string) []Mute {
+	until, err1 := payloadList(p, "muted_until")
+	by, err2 := payloadList(p, "muted_by")
+	if err1 != nil || err2 != nil || len(until) != len(fps) || len(by) != len(fps) {
+		return nil
+	}
+	var out []Mute
+	for i, fp := range fps {
+		ms, err := strconv.ParseInt(until[i], 10, 64)
+		if err != nil || ms <= 0 || !IsUserID(by[i]) {
+			continue
+		}
+		out = append(out, Mute{Fingerprint: fp, By: by[i], Until: time.UnixMilli(ms).UTC()})
+	}
+	return out
 }

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -122,4 +123,37 @@ func TestANewPostShowsNoStatus(t *testing.T) {
 	s, _ := sectionOf(t, m)
 	assert.Equal(t, []string{"Mute 1h=mute:1h0m0s", "Acknowledge=ack"}, optionValues(s))
 	assert.Contains(t, strings.Join(texts(l.Live([]*group.Entry{interactiveEntry()}, 0, 0)), "\n"), "👀 <@U0ONCALL> is on it")
+}
+
+// A message's metadata carries its entries' mutes, and reads back with
+// them; without a mute in force it carries none.
+func TestMutesTravelInTheMetadata(t *testing.T) {
+	until := time.Date(2027, 1, 2, 3, 4, 5, 0, time.UTC)
+	second := entry("payments", "ledger locked", 1)
+	second.Fingerprint = "d4e5f6"
+	l := &Layout{Actions: &Actions{MuteDurations: []time.Duration{time.Hour}, State: func(fp string) EntryState {
+		if fp == "d4e5f6" {
+			return EntryState{MutedBy: "U0ONCALL", MutedUntil: until, AckedBy: "U0OTHER"}
+		}
+		return EntryState{AckedBy: "U0OTHER", MuteEnded: until}
+	}}}
+	m := l.Live([]*group.Entry{interactiveEntry(), second}, 0, 0)
+	assert.Equal(t, "0,"+strconv.FormatInt(until.UnixMilli(), 10), m.Metadata.EventPayload["muted_until"])
+	assert.Equal(t, ",U0ONCALL", m.Metadata.EventPayload["muted_by"])
+	s, ours, err := ReadBack(*m.Metadata, m.Blocks)
+	require.NoError(t, err)
+	require.True(t, ours)
+	assert.Equal(t, []Mute{{Fingerprint: "d4e5f6", By: "U0ONCALL", Until: until}}, s.Mutes)
+
+	quiet := &Layout{Actions: &Actions{MuteDurations: []time.Duration{time.Hour}, State: func(string) EntryState { return EntryState{AckedBy: "U0OTHER"} }}}
+	assert.NotContains(t, quiet.Live([]*group.Entry{interactiveEntry()}, 0, 0).Metadata.EventPayload, "muted_until")
+
+	for name, p := range map[string]map[string]any{
+		"lists of another length": {"muted_until": "1", "muted_by": "U0ONCALL"},
+		"not a user":              {"muted_until": "0,1", "muted_by": ",<!here>"},
+		"not a time":              {"muted_until": "0,soon", "muted_by": ",U0ONCALL"},
+		"missing":                 {"muted_until": "0,1"},
+	} {
+		assert.Empty(t, readMutes(p, []string{"a1b2c3", "d4e5f6"}), name)
+	}
 }

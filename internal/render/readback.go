@@ -39,6 +39,8 @@ type Snapshot struct {
 	Folded, FoldedGroups int
 	// Destination is the Layout.Destination it was rendered with.
 	Destination string
+	// Mutes are those its entries showed as in force.
+	Mutes []Mute
 }
 
 // ReadBack reads a top-level message this exporter posted, possibly from
@@ -74,6 +76,7 @@ func ReadBack(meta slack.SlackMetadata, blocks []slack.Block) (s Snapshot, ok bo
 	}
 	s.Folded, s.FoldedGroups = folded, groups
 	s.Destination, _ = p["destination"].(string)
+	s.Mutes = readMutes(p, fps)
 	for i, fp := range fps {
 		count, err := strconv.Atoi(counts[i])
 		if err != nil || count < 1 {

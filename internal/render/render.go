@@ -189,6 +189,7 @@ func (l *Layout) compose(entries []*group.Entry, blocks []slack.Block, folded, f
 	}
 	m.Text = fallbackText(entries, folded, foldedGroups)
 	m.Metadata = metadata(entries, folded, foldedGroups)
+	l.muteMetadata(entries, m.Metadata.EventPayload)
 	if l.Destination != "" {
 		m.Metadata.EventPayload["destination"] = l.Destination
 	}
