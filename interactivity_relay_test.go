@@ -103,7 +103,9 @@ func TestAGatewayTakingAChannelOverKeepsItsMutes(t *testing.T) {
 	ms := menus(t, msg)
 	require.Len(t, ms, 2)
 	require.NoError(t, clickOn(t, a, msg, ms[0], ms[0].options["Mute 24h"], "U0ONCALL"))
-	eventually(t, func() bool { return strings.Contains(string(messagesIn(emu, "#alerts")[0].Metadata), `"muted_by":"U0ONCALL,"`) },
+	eventually(t, func() bool {
+		return strings.Contains(string(messagesIn(emu, "#alerts")[0].Metadata), `"muted_by":"U0ONCALL,"`)
+	},
 		"the redraw carried the mute into the metadata")
 
 	b := started(t, cfg, metadatatest.NewSettings(tel)) // took the channel over
