@@ -121,3 +121,7 @@ func TestRestoreNeverOverridesWhatTheBookKnows(t *testing.T) {
 	require.NoError(t, b.Restore(ctx, ended, "alerts", "U0ONCALL", t0.Add(time.Hour), t0.Add(time.Hour)))
 	assert.Equal(t, render.EntryState{}, b.State(ended, t0), "a mute that has run out is not brought back")
 }
+
+func TestAnInMemoryBookClosesWithNothingToRelease(t *testing.T) {
+	assert.NoError(t, New(nil, 1).Close(context.Background()))
+}
