@@ -511,5 +511,56 @@ func (r fleetReport) markdown() string {
   shown twice); otherwise ` + "`timeout`" + ` and ` + "`retry_on_failure.max_elapsed_time`" + ` keep a push under about 35 s.
 - **initial_offset: earliest** for a new group, so nothing written before the first gateway joined is skipped.
 `)
+	p("%s", fleetClicksDoc)
 	return b.String()
 }
+
+// fleetClicksDoc is docs/FLEET.md's section on clicks: text, not a
+// measurement, kept here so that `make fleet` writes it back.
+const fleetClicksDoc = `
+## Clicks from Slack in a fleet
+
+Slack hands a click (Mute, Acknowledge, Unmute; see the README's "Act from Slack") to whichever gateway it reaches:
+one of the app's Socket Mode connections, or any gateway behind the request URL's load balancer. Only the channel's
+owner, the gateway holding its partition, posts there and keeps the book of mutes that decides what is shown. A
+gateway that applies a click only where it landed mutes in its own book, where no record of that channel arrives:
+the click is answered 200 and changes nothing.
+
+With ` + "`" + `interactivity.kafka` + "`" + ` (the brokers and topic of the gateways' kafka receiver), the gateway that receives a
+click checks it (signature or app token, ` + "`" + `allowed_users` + "`" + `, one of this exporter's menus), then writes it to the topic
+as a control record (resource attribute ` + "`" + `slack.control: click` + "`" + `) under the keys ` + "`" + `channel:<name>` + "`" + ` and ` + "`" + `channel:<id>` + "`" + `:
+the key the agents give the channel's records, and the one a route that names the channel by id gives them. So the
+click lands on the channel's partition and its owner reads it in order among the channel's records: it applies it,
+redraws the entry (` + "`" + `🔇 muted by @someone until …` + "`" + `) and counts that error's later records in
+` + "`" + `otelcol_exporter_slack_records_muted` + "`" + `. The click is answered once Kafka has it (within Slack's 3 s); if Kafka does
+not take it within 2 s, it is applied where it landed, and a warning says so. A control record carries the time of
+the click: a mute runs from the click however late the owner reads it, and reading it twice changes nothing. The
+click is counted in ` + "`" + `otelcol_exporter_slack_interactions` + "`" + ` on the gateway that received it, not on the owner.
+e2e/fleet_click_test.go clicks on the gateway that does not own the channel, with and without the relay.
+
+On the gateways, uncomment the ` + "`" + `interactivity` + "`" + ` block at the end of
+[examples/fleet/slack.yaml](../examples/fleet/slack.yaml) (agents ignore it):
+
+` + "`" + `` + "`" + `` + "`" + `yaml
+interactivity:
+  signing_secret: ${env:SLACK_SIGNING_SECRET}
+  http:
+    endpoint: ${env:SLACK_ACTIONS_ENDPOINT:-127.0.0.1:3000}   # POST /slack/actions, behind the app's request URL
+  kafka:
+    brokers: ${env:KAFKA_BROKERS:-localhost:9092}
+    topic: ${env:KAFKA_TOPIC:-slack-logs}
+` + "`" + `` + "`" + `` + "`" + `
+
+(or ` + "`" + `app_token` + "`" + ` for Socket Mode instead of ` + "`" + `signing_secret` + "`" + ` and ` + "`" + `http` + "`" + `; the relay works the same.)
+
+Limits:
+- **The same partitioner as the agents.** The relay places a key as contrib's kafka exporter does by default
+  (` + "`" + `record_partitioner.sticky_key` + "`" + ` with the ` + "`" + `sarama_compat` + "`" + ` hasher: FNV-1a). If the agents' kafka exporter sets
+  another ` + "`" + `record_partitioner` + "`" + ` (` + "`" + `murmur2` + "`" + `, ` + "`" + `round_robin` + "`" + `, ` + "`" + `least_backup` + "`" + `, an extension), a click may land on another
+  partition than its channel's records, and so on a gateway that does not deliver there: it changes nothing.
+- **A handover forgets mutes.** Mutes live in the owner's book: in memory, or in ` + "`" + `interactivity.storage` + "`" + `, which is
+  the owner's own. When a channel moves (a gateway dies or leaves, a rebalance), its new owner does not know the
+  mutes the previous owner applied, and shows the muted error again until someone mutes it again. Only an
+  ` + "`" + `interactivity.storage` + "`" + ` shared by every gateway would carry them over, and ` + "`" + `file_storage` + "`" + ` is one directory per
+  gateway. This is a known limit.
+`
