@@ -558,9 +558,11 @@ Limits:
   (` + "`" + `record_partitioner.sticky_key` + "`" + ` with the ` + "`" + `sarama_compat` + "`" + ` hasher: FNV-1a). If the agents' kafka exporter sets
   another ` + "`" + `record_partitioner` + "`" + ` (` + "`" + `murmur2` + "`" + `, ` + "`" + `round_robin` + "`" + `, ` + "`" + `least_backup` + "`" + `, an extension), a click may land on another
   partition than its channel's records, and so on a gateway that does not deliver there: it changes nothing.
-- **A handover forgets mutes.** Mutes live in the owner's book: in memory, or in ` + "`" + `interactivity.storage` + "`" + `, which is
-  the owner's own. When a channel moves (a gateway dies or leaves, a rebalance), its new owner does not know the
-  mutes the previous owner applied, and shows the muted error again until someone mutes it again. Only an
-  ` + "`" + `interactivity.storage` + "`" + ` shared by every gateway would carry them over, and ` + "`" + `file_storage` + "`" + ` is one directory per
-  gateway. This is a known limit.
+- **A handover keeps mutes.** Mutes live in the owner's book (in memory, or in its own ` + "`" + `interactivity.storage` + "`" + `),
+  and also in the metadata of the message that shows the muted entry (` + "`" + `muted_until` + "`" + `, ` + "`" + `muted_by` + "`" + `), written when the
+  entry is redrawn after the click. When a channel moves (a gateway dies or leaves, a rebalance), its new owner
+  reads the channel's live messages back before it delivers there (` + "`" + `threads.restore_from_slack` + "`" + `, which the example
+  sets) and keeps those mutes in force. A mute whose redraw had not reached Slack when the owner died (it waits for
+  the workspace's ` + "`" + `chat.update` + "`" + ` budget) is lost with it, and so is an acknowledgement, which only the entry's text
+  shows.
 `
