@@ -99,7 +99,8 @@ type click struct {
 	user                   string
 	channelID, channelName string
 	messageTS              string
-	blockID, value         string
+	blockID, actionID      string
+	value                  string
 	// eventType is the clicked message's metadata event type, when the
 	// payload carries it.
 	eventType string
@@ -120,7 +121,7 @@ func (e *slackExporter) applyClick(ctx context.Context, c click) error {
 // errUnknownMessage when c is not a choice a menu of ours offered.
 func (e *slackExporter) checkClick(c click) (string, error) {
 	fp, ok := render.EntryFingerprint(c.blockID)
-	if !ok || c.channelID == "" || !render.IsUserID(c.user) {
+	if !ok || c.actionID != render.ActionID || c.channelID == "" || !render.IsUserID(c.user) {
 		return "", errUnknownMessage
 	}
 	if c.eventType != "" && c.eventType != render.EventType {

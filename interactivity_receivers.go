@@ -97,7 +97,7 @@ func (e *slackExporter) startReceivers(ctx context.Context, host component.Host)
 // the channel's gateway.
 func (e *slackExporter) handleClick(ctx context.Context, ic interact.Click) error {
 	c := click{user: ic.UserID, channelID: ic.ChannelID, channelName: ic.ChannelName, messageTS: ic.MessageTS,
-		blockID: ic.BlockID, value: ic.Value, eventType: ic.EventType}
+		blockID: ic.BlockID, actionID: ic.ActionID, value: ic.Value, eventType: ic.EventType}
 	fp, err := e.checkClick(c)
 	switch {
 	case errors.Is(err, errUnknownMessage):
@@ -133,7 +133,7 @@ func (e *slackExporter) relayClick(ctx context.Context, c click, fp string) erro
 	sendCtx, cancel := context.WithTimeout(ctx, relayTimeout)
 	defer cancel()
 	err := e.relay.Send(sendCtx, keys, interact.Click{UserID: c.user, ChannelID: c.channelID, ChannelName: c.channelName,
-		MessageTS: c.messageTS, BlockID: c.blockID, ActionID: render.ActionID, Value: c.value, EventType: c.eventType}, at)
+		MessageTS: c.messageTS, BlockID: c.blockID, ActionID: c.actionID, Value: c.value, EventType: c.eventType}, at)
 	if err != nil {
 		e.logger.Warn("Could not relay a click to the channel's gateway through Kafka; applied here only", zap.Error(err))
 		return e.apply(ctx, c, fp, at)
@@ -147,7 +147,7 @@ func (e *slackExporter) takeControl(ctx context.Context, ld plog.Logs) plog.Logs
 	relayed, rest := interact.TakeControl(ld)
 	for _, r := range relayed {
 		c := click{user: r.UserID, channelID: r.ChannelID, channelName: r.ChannelName, messageTS: r.MessageTS,
-			blockID: r.BlockID, value: r.Value, eventType: r.EventType}
+			blockID: r.BlockID, actionID: r.ActionID, value: r.Value, eventType: r.EventType}
 		fp, ok := render.EntryFingerprint(c.blockID)
 		if !ok || !render.IsUserID(c.user) || c.channelID == "" {
 			e.logger.Warn("A relayed click is not one of ours; ignored", zap.String("block_id", c.blockID))

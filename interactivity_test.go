@@ -86,7 +86,7 @@ func clickOn(t *testing.T, e *slackExporter, msg slackemu.Message, menu entryMen
 	t.Helper()
 	return e.applyClick(context.Background(), click{
 		user: user, channelID: msg.ChannelID, channelName: strings.TrimPrefix(msg.Channel, "#"),
-		messageTS: msg.TS, blockID: menu.blockID, value: value, eventType: render.EventType,
+		messageTS: msg.TS, blockID: menu.blockID, actionID: render.ActionID, value: value, eventType: render.EventType,
 	})
 }
 
@@ -253,9 +253,11 @@ func TestClicksThatAreNotOnOurEntriesChangeNothing(t *testing.T) {
 	ctx := context.Background()
 	require.NoError(t, e.push(ctx, e.selectRecords(ctx, errorRecords(1, func(int) string { return "disk full" }))))
 	msg, menu := liveMessage(t, emu)
-	good := click{user: "U0ONCALL", channelID: msg.ChannelID, messageTS: msg.TS, blockID: menu.blockID, value: "mute:1h0m0s", eventType: render.EventType}
+	good := click{user: "U0ONCALL", channelID: msg.ChannelID, messageTS: msg.TS, blockID: menu.blockID, actionID: render.ActionID,
+		value: "mute:1h0m0s", eventType: render.EventType}
 	for name, mutate := range map[string]func(*click){
 		"another app's message":     func(c *click) { c.eventType = "deploys" },
+		"another element":           func(c *click) { c.actionID = "open_runbook" },
 		"a block that is no entry":  func(c *click) { c.blockID = "header" },
 		"an entry's context block":  func(c *click) { c.blockID = strings.TrimSuffix(menu.blockID, "-s") + "-c" },
 		"a mute no menu offered":    func(c *click) { c.value = "mute:8760h0m0s" },

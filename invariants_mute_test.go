@@ -118,7 +118,7 @@ func (w *world) maybeClick() {
 	value := []string{render.MuteValue(8760 * time.Hour), render.MuteValue(8760 * time.Hour), render.ValueUnmute, render.ValueAck}[m.rng.IntN(4)]
 	w.logf("click %s on %s in %s (%s)", value, marker, msg.Channel, msg.TS)
 	c := click{user: clickUser, channelID: msg.ChannelID, channelName: strings.TrimPrefix(msg.Channel, "#"), messageTS: msg.TS,
-		blockID: blockID, value: value, eventType: render.EventType}
+		blockID: blockID, actionID: render.ActionID, value: value, eventType: render.EventType}
 	m.mu.Lock()
 	m.clicks++
 	if value == render.ValueUnmute {
