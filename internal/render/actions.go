@@ -182,7 +182,9 @@ func readMutes(p map[string]any, fps []string) []Mute {
 	var out []Mute
 	for i, fp := range fps {
 		ms, err := strconv.ParseInt(until[i], 10, 64)
-		if err != nil || ms <= 0 || !IsUserID(by[i]) {
+		// An entry not muted has 0 and no user; a mute that has ended
+		// since is turned away by whoever restores it.
+		if err != nil || !IsUserID(by[i]) {
 			continue
 		}
 		out = append(out, Mute{Fingerprint: fp, By: by[i], Until: time.UnixMilli(ms).UTC()})

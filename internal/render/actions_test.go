@@ -157,3 +157,15 @@ func TestMutesTravelInTheMetadata(t *testing.T) {
 		assert.Empty(t, readMutes(p, []string{"a1b2c3", "d4e5f6"}), name)
 	}
 }
+
+// An entry's times are read at a glance: the time of day when it is today,
+// with the date when it is not.
+func TestStatusTimesCarryTheirDateUnlessToday(t *testing.T) {
+	now := time.Now().UTC()
+	today := time.Date(now.Year(), now.Month(), now.Day(), 9, 5, 0, 0, time.UTC)
+	assert.Equal(t, "09:05 UTC", clock(today))
+	assert.Equal(t, "09:05 UTC", clock(today.In(time.FixedZone("east", 3600))), "in UTC whatever the zone")
+	for _, other := range []time.Time{today.AddDate(1, 0, 0), today.AddDate(0, 1, 0), today.AddDate(0, 0, 1)} {
+		assert.Equal(t, other.Format("Jan 2")+" 09:05 UTC", clock(other))
+	}
+}
