@@ -46,6 +46,9 @@ func TestRenderMrkdwn(t *testing.T) {
 		{"*bold _and italic_*", "<b>bold <i>and italic</i></b>"},
 		{"(*in parens*), *x*.", "(<b>in parens</b>), <b>x</b>."},
 		{"2*3*4 snake_case_name a ~ b ~ c", "2*3*4 snake_case_name a ~ b ~ c"},
+		{"x*y* z", "x*y* z"},
+		{"*a*b c", "*a*b c"},
+		{"*unclosed", "*unclosed"},
 		{"* not bold *", "* not bold *"},
 		{"*across\nlines*", "*across\nlines*"},
 		{"use `go test` now", "use <code>go test</code> now"},
@@ -53,6 +56,7 @@ func TestRenderMrkdwn(t *testing.T) {
 		{"before ```line 1\n*not bold*\n&lt;b&gt;``` after", "before <pre>line 1\n*not bold*\n&lt;b&gt;</pre> after"},
 		{"```\nfirst line\n```", "<pre>first line\n</pre>"},
 		{"```unclosed", "```unclosed"},
+		{"a ``````b", "a <pre></pre>b"},
 		{"see <https://example.com/a?b=1&amp;c=2|the runbook>", `see <a href="https://example.com/a?b=1&amp;c=2">the runbook</a>`},
 		{"<https://example.com>", `<a href="https://example.com">https://example.com</a>`},
 		{"<mailto:ops@example.com|mail ops>", `<a href="mailto:ops@example.com">mail ops</a>`},
@@ -118,5 +122,17 @@ checkout</div><div class="field">x &lt; y</div></div></div>` +
 	// No blocks: the text is the message (a webhook post).
 	if got := htmlOf(renderBody("*hi* &lt;there&gt;", nil)); got != `<div class="text"><b>hi</b> &lt;there&gt;</div>` {
 		t.Errorf("text only: %s", got)
+	}
+}
+
+// Only Slack's two button styles are shown; a button without one is plain.
+func TestRenderButtonStyles(t *testing.T) {
+	blocks := `[{"type":"actions","elements":[
+		{"type":"button","text":{"type":"plain_text","text":"Delete"},"value":"d","style":"danger"},
+		{"type":"button","text":{"type":"plain_text","text":"Open"},"value":"o"}]}]`
+	want := `<div class="block actions"><button class="button danger" value="d">Delete</button>` +
+		`<button class="button" value="o">Open</button></div>`
+	if got := htmlOf(renderBody("fallback", []byte(blocks))); got != want {
+		t.Errorf("got:\n%s\nwant:\n%s", got, want)
 	}
 }

@@ -2,12 +2,15 @@ package slackemu
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -97,7 +100,7 @@ func TestInboxDataAndEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(st.Channels) != 2 || st.Channels[0] != (inboxChannel{Name: "#alerts", ID: channelID("#alerts"), Messages: 1}) ||
-		st.Channels[1].Name != "webhook/T1/B1" {
+		st.Channels[1] != (inboxChannel{Name: "webhook/T1/B1", Messages: 1}) {
 		t.Errorf("channels %+v", st.Channels)
 	}
 	if len(st.Messages) != 3 {
@@ -141,4 +144,24 @@ func TestInboxEventsEndOnClose(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the event stream is still open 5 s after Close")
 	}
+}
+
+// A quiet event stream still sends a comment every 15 s, so that a proxy does
+// not close it as idle.
+func TestInboxEventsKeepAQuietStreamAlive(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithCancel(t.Context())
+		rec := httptest.NewRecorder()
+		done := make(chan struct{})
+		go func() {
+			New(Options{}).ServeHTTP(rec, httptest.NewRequestWithContext(ctx, "GET", "/_emu/inbox/events", nil))
+			close(done)
+		}()
+		time.Sleep(15*time.Second + time.Millisecond)
+		cancel()
+		<-done
+		if body := rec.Body.String(); !strings.HasSuffix(body, "\n\n: idle\n\n") {
+			t.Errorf("after 15 quiet seconds the stream holds %q", body)
+		}
+	})
 }
