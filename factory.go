@@ -99,7 +99,7 @@ type selectingLogs struct {
 }
 
 func (s *selectingLogs) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
-	if s.exporter.mutes != nil {
+	if s.exporter.relay != nil {
 		// On a fleet's gateway, clicks relayed by the others arrive among
 		// the channel's records.
 		ld = s.exporter.takeControl(ctx, ld)

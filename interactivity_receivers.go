@@ -28,7 +28,9 @@ func (e *slackExporter) startReceivers(ctx context.Context, host component.Host)
 	ic := e.cfg.Interactivity.Get()
 	opts := interact.Options{AllowedUsers: ic.AllowedUsers, Handle: e.handleClick, Count: e.countInteraction, Logger: e.logger}
 	if k := ic.Kafka; k != nil {
-		relay, err := interact.NewRelay(k.Brokers, k.Topic)
+		// Signed with the bot token, which every gateway of the fleet has
+		// and no application does.
+		relay, err := interact.NewRelay(k.Brokers, k.Topic, []byte(e.cfg.Token))
 		if err != nil {
 			return fmt.Errorf("interactivity.kafka: %w", err)
 		}
@@ -141,10 +143,14 @@ func (e *slackExporter) relayClick(ctx context.Context, c click, fp string) erro
 	return nil
 }
 
-// takeControl applies the clicks relayed in ld's control records and
-// returns the rest of ld.
+// takeControl applies the clicks relayed in ld's control records, signed
+// by a gateway of the fleet, and returns the rest of ld.
 func (e *slackExporter) takeControl(ctx context.Context, ld plog.Logs) plog.Logs {
-	relayed, rest := interact.TakeControl(ld)
+	relayed, rest, rejected := interact.TakeControl(ld, []byte(e.cfg.Token))
+	if rejected > 0 {
+		e.logger.Warn("Dropped control records whose signature does not hold: written by something other than a gateway of this fleet, or the gateways' bot tokens differ",
+			zap.Int("records", rejected))
+	}
 	for _, r := range relayed {
 		c := click{user: r.UserID, channelID: r.ChannelID, channelName: r.ChannelName, messageTS: r.MessageTS,
 			blockID: r.BlockID, actionID: r.ActionID, value: r.Value, eventType: r.EventType}

@@ -119,3 +119,46 @@ func TestAGatewayTakingAChannelOverKeepsItsMutes(t *testing.T) {
 	assert.Contains(t, shownNow, "🔇 muted by <@U0ONCALL>", "still says so")
 	assert.Equal(t, 1, strings.Count(shownNow, "×2"), "the other entry counted on; the muted one did not")
 }
+
+// Control records ride the topic the applications' records do. Only a
+// gateway with interactivity.kafka reads them, and only those a gateway
+// signed: an application's record dressed as a click mutes nothing.
+func TestOnlyAGatewaysSignedControlRecordsAreClicks(t *testing.T) {
+	emu, srv := emulator(t, nil)
+	ctx := context.Background()
+	start := func(cfg *Config) *selectingLogs {
+		exp, err := NewFactory().CreateLogs(ctx, metadatatest.NewSettings(componenttest.NewTelemetry()), cfg)
+		require.NoError(t, err)
+		require.NoError(t, exp.Start(ctx, componenttest.NewNopHost()))
+		t.Cleanup(func() { require.NoError(t, exp.Shutdown(ctx)) })
+		return exp.(*selectingLogs)
+	}
+	require.NoError(t, start(withInteractivity(threadsConfig(srv, func(*ThreadsConfig) {}), nil)).ConsumeLogs(ctx,
+		errorRecords(1, func(int) string { return "disk full" })))
+	msg, menu := liveMessage(t, emu)
+	click := interact.Click{UserID: "U0ONCALL", ChannelID: msg.ChannelID, ChannelName: "alerts", MessageTS: msg.TS,
+		BlockID: menu.blockID, ActionID: render.ActionID, Value: menu.options["Mute 1h"]}
+	dressed := func(secret string) plog.Logs {
+		ld := interact.ControlRecord(click, time.Now(), []byte(secret))
+		ld.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0).SetSeverityNumber(plog.SeverityNumberError)
+		return ld
+	}
+
+	// Without the relay, a control record is a record like any other.
+	single := start(withInteractivity(threadsConfig(srv, func(*ThreadsConfig) {}), nil))
+	require.NoError(t, single.ConsumeLogs(ctx, dressed(testToken)))
+	fp, _ := render.EntryFingerprint(menu.blockID)
+	key := mutes.Key{Channel: msg.ChannelID, Fingerprint: fp}
+	assert.False(t, single.exporter.mutes.Muted(key, time.Now()))
+
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "slack-logs"))
+	require.NoError(t, err)
+	t.Cleanup(cluster.Close)
+	gateway := start(withInteractivity(threadsConfig(srv, func(*ThreadsConfig) {}), func(ic *InteractivityConfig) {
+		ic.Kafka = &KafkaRelayConfig{Brokers: cluster.ListenAddrs(), Topic: "slack-logs"}
+	}))
+	require.NoError(t, gateway.ConsumeLogs(ctx, dressed("an application's guess")))
+	assert.False(t, gateway.exporter.mutes.Muted(key, time.Now()), "not signed with the fleet's bot token")
+	require.NoError(t, gateway.ConsumeLogs(ctx, dressed(testToken)))
+	assert.True(t, gateway.exporter.mutes.Muted(key, time.Now()), "signed by a gateway of the fleet")
+}

@@ -536,6 +536,9 @@ redraws the entry (` + "`" + `🔇 muted by @someone until …` + "`" + `) and c
 not take it within 2 s, it is applied where it landed, and a warning says so. A control record carries the time of
 the click: a mute runs from the click however late the owner reads it, and reading it twice changes nothing. The
 click is counted in ` + "`" + `otelcol_exporter_slack_interactions` + "`" + ` on the gateway that received it, not on the owner.
+A control record is signed (HMAC-SHA256) with the bot token, which every gateway has and no application does: the
+applications' records travel the same topic, and one dressed as a control record is dropped, not applied (a
+warning counts them). Only a gateway with ` + "`" + `interactivity.kafka` + "`" + ` reads control records at all.
 e2e/fleet_click_test.go clicks on the gateway that does not own the channel, with and without the relay.
 
 On the gateways, uncomment the ` + "`" + `interactivity` + "`" + ` block at the end of

@@ -2,7 +2,11 @@ package interact
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"hash/fnv"
+	"strconv"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -30,10 +34,12 @@ const deliveryTimeout = 2 * time.Second
 // Relay writes clicks to a Kafka topic.
 type Relay struct {
 	client *kgo.Client
+	secret []byte
 }
 
-// NewRelay connects lazily to brokers; records go to topic.
-func NewRelay(brokers []string, topic string) (*Relay, error) {
+// NewRelay connects lazily to brokers; records go to topic, signed with
+// secret (see ControlRecord).
+func NewRelay(brokers []string, topic string, secret []byte) (*Relay, error) {
 	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.DefaultProduceTopic(topic),
 		// The partitioner contrib's kafka exporter uses by default, so a
 		// control record lands on its channel's partition.
@@ -47,7 +53,7 @@ func NewRelay(brokers []string, topic string) (*Relay, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Relay{client: cl}, nil
+	return &Relay{client: cl, secret: secret}, nil
 }
 
 func fnv32a(b []byte) uint32 {
@@ -59,7 +65,7 @@ func fnv32a(b []byte) uint32 {
 // Send writes c, made at at, once under each key, and returns when Kafka
 // has every copy.
 func (r *Relay) Send(ctx context.Context, keys []string, c Click, at time.Time) error {
-	value, err := (&plog.ProtoMarshaler{}).MarshalLogs(ControlRecord(c, at))
+	value, err := (&plog.ProtoMarshaler{}).MarshalLogs(ControlRecord(c, at, r.secret))
 	if err != nil {
 		return err
 	}
@@ -105,8 +111,12 @@ var clickFields = []struct {
 	{"event_type", func(c *Click) *string { return &c.EventType }},
 }
 
-// ControlRecord is c as a log record in a resource marked as control.
-func ControlRecord(c Click, at time.Time) plog.Logs {
+// ControlRecord is c as a log record in a resource marked as control,
+// signed with secret (HMAC-SHA256 of its fields and time). Records of the
+// applications travel the same topic: an application that marked its own
+// records as control records must not be able to mute anything, and it does
+// not know the secret the gateways share.
+func ControlRecord(c Click, at time.Time, secret []byte) plog.Logs {
 	ld := plog.NewLogs()
 	rl := ld.ResourceLogs().AppendEmpty()
 	rl.Resource().Attributes().PutStr(ControlAttribute, controlClick)
@@ -115,13 +125,28 @@ func ControlRecord(c Click, at time.Time) plog.Logs {
 	for _, f := range clickFields {
 		lr.Attributes().PutStr(f.key, *f.get(&c))
 	}
+	lr.Attributes().PutStr(signatureKey, signClick(secret, c, at))
 	return ld
 }
 
-// TakeControl returns the clicks ld's control records carry and ld
-// without them. ld is not modified: rest is a copy when it had any, else
-// ld itself.
-func TakeControl(ld plog.Logs) (clicks []Relayed, rest plog.Logs) {
+const signatureKey = "signature"
+
+func signClick(secret []byte, c Click, at time.Time) string {
+	mac := hmac.New(sha256.New, secret)
+	mac.Write([]byte(strconv.FormatInt(at.UnixNano(), 10)))
+	for _, f := range clickFields {
+		v := *f.get(&c)
+		// Length-prefixed, so no two clicks sign alike.
+		mac.Write([]byte("\x00" + strconv.Itoa(len(v)) + ":" + v))
+	}
+	return hex.EncodeToString(mac.Sum(nil))
+}
+
+// TakeControl returns the clicks ld's control records carry, signed with
+// secret, and ld without any control record; rejected counts those whose
+// signature did not hold. ld is not modified: rest is a copy when it had
+// any control record, else ld itself.
+func TakeControl(ld plog.Logs, secret []byte) (clicks []Relayed, rest plog.Logs, rejected int) {
 	found := false
 	for _, rl := range ld.ResourceLogs().All() {
 		if _, ok := rl.Resource().Attributes().Get(ControlAttribute); ok {
@@ -130,7 +155,7 @@ func TakeControl(ld plog.Logs) (clicks []Relayed, rest plog.Logs) {
 		}
 	}
 	if !found {
-		return nil, ld
+		return nil, ld, 0
 	}
 	rest = plog.NewLogs()
 	for _, rl := range ld.ResourceLogs().All() {
@@ -138,9 +163,6 @@ func TakeControl(ld plog.Logs) (clicks []Relayed, rest plog.Logs) {
 		if !ok {
 			rl.CopyTo(rest.ResourceLogs().AppendEmpty())
 			continue
-		}
-		if kind.Str() != controlClick {
-			continue // a kind this version does not know: not a log either
 		}
 		for _, sl := range rl.ScopeLogs().All() {
 			for _, lr := range sl.LogRecords().All() {
@@ -151,9 +173,14 @@ func TakeControl(ld plog.Logs) (clicks []Relayed, rest plog.Logs) {
 						*f.get(&r.Click) = v.Str()
 					}
 				}
+				got, _ := lr.Attributes().Get(signatureKey)
+				if kind.Str() != controlClick || !hmac.Equal([]byte(got.Str()), []byte(signClick(secret, r.Click, r.At))) {
+					rejected++
+					continue
+				}
 				clicks = append(clicks, r)
 			}
 		}
 	}
-	return clicks, rest
+	return clicks, rest, rejected
 }
