@@ -172,8 +172,32 @@ func (e *slackExporter) refresh(k mutes.Key) {
 	if e.tracker == nil || e.muteCtx.Err() != nil {
 		return
 	}
+	if e.cfg.Threads.RestoreFromSlack {
+		// This process may have lost the channel to another gateway,
+		// which counted on since: its copy would put the old counts back.
+		// Reading the channel back replaces the copy (as for a quiet mark).
+		e.readBackShowing(k)
+	}
 	for _, m := range e.tracker.Showing(k.Channel, k.Fingerprint) {
 		e.refreshMessage(m)
+	}
+}
+
+// readBackShowing reads back the channels of the messages showing k.
+func (e *slackExporter) readBackShowing(k mutes.Key) {
+	seen := map[string]bool{}
+	for _, m := range e.tracker.Showing(k.Channel, k.Fingerprint) {
+		if seen[m.Dest] {
+			continue
+		}
+		seen[m.Dest] = true
+		d := e.dests.acquire(m.Dest)
+		if d != nil {
+			ctx, cancel := context.WithTimeout(e.muteCtx, e.cfg.Timeout)
+			e.readBack(ctx, d, e.now())
+			cancel()
+		}
+		e.dests.release(d)
 	}
 }
 

@@ -16,7 +16,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/slackexporter/slackexporter/internal/interact"
-	"github.com/slackexporter/slackexporter/internal/render"
 )
 
 // actionsPath is where Slack posts clicks in request-URL mode.
@@ -120,17 +119,12 @@ func (e *slackExporter) countInteraction(result string) {
 // Slack is due within 3 s.
 const relayTimeout = 2 * time.Second
 
-// relayClick writes a checked click to the fleet's topic, under each key
-// the channel's records may have (by name, and by id for routes that name
-// it so), for the gateway that owns the channel to apply. If Kafka cannot
-// take it, the click is applied here: in force at least where it landed.
+// relayClick writes a checked click to the fleet's topic, under the key
+// the channel's records have, for the gateway that owns the channel to
+// apply. If Kafka cannot take it, the click is applied here: in force at
+// least where it landed.
 func (e *slackExporter) relayClick(ctx context.Context, c click, fp string) error {
-	keys := []string{}
-	for _, ch := range []string{c.channelName, c.channelID} {
-		if k := "channel:" + ch; ch != "" && !slices.Contains(keys, k) {
-			keys = append(keys, k)
-		}
-	}
+	keys := e.ownerKeys(c.channelName, c.channelID)
 	at := e.now()
 	sendCtx, cancel := context.WithTimeout(ctx, relayTimeout)
 	defer cancel()
@@ -141,6 +135,29 @@ func (e *slackExporter) relayClick(ctx context.Context, c click, fp string) erro
 		return e.apply(ctx, c, fp, at)
 	}
 	return nil
+}
+
+// ownerKeys are the keys the agents give the channel's records: one per
+// configured channel that names it (by name or by id), else its name, as a
+// templated route's channel is keyed. Only those: a key of a partition
+// that does not carry the channel would hand the click to a gateway that
+// may hold a stale copy of its message and redraw it.
+func (e *slackExporter) ownerKeys(name, id string) []string {
+	var keys []string
+	configured := []string{e.cfg.Channel}
+	for _, r := range e.cfg.Routes {
+		configured = append(configured, r.Channel)
+	}
+	for _, ch := range configured {
+		ch = strings.TrimPrefix(ch, "#")
+		if ch != "" && (ch == name || ch == id) && !slices.Contains(keys, channelKey(ch, "")) {
+			keys = append(keys, channelKey(ch, ""))
+		}
+	}
+	if len(keys) == 0 {
+		keys = append(keys, channelKey(name, ""))
+	}
+	return keys
 }
 
 // takeControl applies the clicks relayed in ld's control records, signed
@@ -154,9 +171,9 @@ func (e *slackExporter) takeControl(ctx context.Context, ld plog.Logs) plog.Logs
 	for _, r := range relayed {
 		c := click{user: r.UserID, channelID: r.ChannelID, channelName: r.ChannelName, messageTS: r.MessageTS,
 			blockID: r.BlockID, actionID: r.ActionID, value: r.Value, eventType: r.EventType}
-		fp, ok := render.EntryFingerprint(c.blockID)
-		if !ok || !render.IsUserID(c.user) || c.channelID == "" {
-			e.logger.Warn("A relayed click is not one of ours; ignored", zap.String("block_id", c.blockID))
+		fp, err := e.checkClick(c)
+		if err != nil {
+			e.logger.Warn("A relayed click is not one this gateway would take; ignored", zap.String("block_id", c.blockID), zap.Error(err))
 			continue
 		}
 		if err := e.apply(ctx, c, fp, r.At); err != nil {
