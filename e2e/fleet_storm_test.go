@@ -528,8 +528,9 @@ the click is answered 200 and changes nothing.
 
 With ` + "`" + `interactivity.kafka` + "`" + ` (the brokers and topic of the gateways' kafka receiver), the gateway that receives a
 click checks it (signature or app token, ` + "`" + `allowed_users` + "`" + `, one of this exporter's menus), then writes it to the topic
-as a control record (resource attribute ` + "`" + `slack.control: click` + "`" + `) under the keys ` + "`" + `channel:<name>` + "`" + ` and ` + "`" + `channel:<id>` + "`" + `:
-the key the agents give the channel's records, and the one a route that names the channel by id gives them. So the
+as a control record (resource attribute ` + "`" + `slack.control: click` + "`" + `) under the key the agents give the channel's
+records (` + "`" + `channel:<name>` + "`" + `, or ` + "`" + `channel:<id>` + "`" + ` for a route that names the channel by id; both when routes name it
+both ways), and under no other: a gateway that does not carry the channel might hold a stale copy of its message. So the
 click lands on the channel's partition and its owner reads it in order among the channel's records: it applies it,
 redraws the entry (` + "`" + `🔇 muted by @someone until …` + "`" + `) and counts that error's later records in
 ` + "`" + `otelcol_exporter_slack_records_muted` + "`" + `. The click is answered once Kafka has it (within Slack's 3 s); if Kafka does
