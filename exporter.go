@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
@@ -76,6 +77,8 @@ type slackExporter struct {
 
 	// channelIDs are the workspace's, for threads.restore_from_slack.
 	channelIDs channelIDs
+	// rebalances counts the changes seen in the fleet's consumer group.
+	rebalances atomic.Uint64
 
 	// With interactivity: the mutes and acknowledgements, the loop that
 	// shows when a mute ran out, and the receivers of clicks.

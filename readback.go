@@ -29,6 +29,10 @@ const readBackAfterIdle = 5 * time.Second
 type readBackState struct {
 	mu         sync.Mutex
 	lastActive time.Time
+	// generation is the fleet's rebalance count at the last read: a
+	// rebalance since may have handed the channel away and back within
+	// readBackAfterIdle.
+	generation uint64
 	// channelID is the id Slack answered a post here with.
 	channelID atomic.Value // string
 }
@@ -38,6 +42,13 @@ type readBackState struct {
 func destinationTag(key string) string {
 	sum := sha256.Sum256([]byte(key))
 	return hex.EncodeToString(sum[:8])
+}
+
+// rebalanced tells the exporter that its fleet's consumer group changed:
+// any channel may have been handed to another gateway and back, so each is
+// read back from Slack before this process delivers there again.
+func (e *slackExporter) rebalanced() {
+	e.rebalances.Add(1)
 }
 
 // readBack adopts the live messages of d's channel that Slack shows and
@@ -50,9 +61,11 @@ func (e *slackExporter) readBack(ctx context.Context, d *destination, now time.T
 	}
 	d.readBack.mu.Lock()
 	defer d.readBack.mu.Unlock()
+	gen := e.rebalances.Load()
 	idle := d.readBack.lastActive.IsZero() || now.Sub(d.readBack.lastActive) >= readBackAfterIdle
-	d.readBack.lastActive = now
-	if !idle {
+	stale := idle || d.readBack.generation != gen
+	d.readBack.lastActive, d.readBack.generation = now, gen
+	if !stale {
 		return
 	}
 	id, err := e.channelID(ctx, d)

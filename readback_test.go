@@ -148,3 +148,47 @@ func TestAQuietMarkFromTheFormerOwnerNeverLowersACount(t *testing.T) {
 	}
 	assert.Contains(t, shown(t, msgs[0]), "×7")
 }
+
+// A channel handed to another gateway and back within readBackAfterIdle:
+// only the rebalance tells the first gateway that its copy is stale.
+func TestAChannelHandedAwayAndBackQuicklyIsReadAgainAfterARebalance(t *testing.T) {
+	for _, told := range []bool{true, false} {
+		t.Run(fmt.Sprintf("rebalance_seen=%v", told), func(t *testing.T) {
+			emu, srv := emulator(t, nil)
+			cfg := threadsConfig(srv, func(c *ThreadsConfig) { c.ReplyEvery = time.Hour; c.RestoreFromSlack = true })
+			ctx := context.Background()
+			gateway := func() *slackExporter {
+				e, err := newSlackExporter(cfg, exportertest.NewNopSettings(metadata.Type))
+				require.NoError(t, err)
+				require.NoError(t, e.start(ctx, hostWith{}))
+				t.Cleanup(func() { require.NoError(t, e.shutdown(ctx)) })
+				return e
+			}
+			push := func(e *slackExporter, n int) {
+				require.NoError(t, e.push(ctx, e.selectRecords(ctx, errorRecords(n, func(int) string { return "replica lag 12s" }))))
+			}
+			a, b := gateway(), gateway()
+			push(a, 3)
+			b.rebalanced()
+			push(b, 4) // b owns the channel now: ×7
+			if told {
+				a.rebalanced()
+			}
+			push(a, 1) // and a again, a moment later
+
+			msgs := messagesIn(emu, "#alerts")
+			require.Len(t, msgs, 1)
+			lowered := false
+			for i := 1; i < len(msgs[0].History); i++ {
+				lowered = lowered || recordsShown(t, slackVersion(msgs[0], i)) < recordsShown(t, slackVersion(msgs[0], i-1))
+			}
+			if !told {
+				// What the rebalance prevents: a's stale ×3 + 1 over ×7.
+				assert.True(t, lowered, "without the rebalance, a's stale copy lowers the count")
+				return
+			}
+			assert.False(t, lowered, "counts never go down")
+			assert.Contains(t, shown(t, msgs[0]), "×8")
+		})
+	}
+}
