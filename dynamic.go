@@ -157,9 +157,9 @@ func (e *slackExporter) dynamicDestination(key string, limiter func(channel stri
 			return nil
 		}
 		target := dynchannel.Display(channel)
-		return e.interactive(&destination{key: key, name: target, channel: channel, postChannel: target, dynamic: true, api: e.api,
+		return e.interactive(&destination{workspace: e.workspace, key: key, name: target, channel: channel, postChannel: target, dynamic: true, api: e.api,
 			limiter: limiter(channel), layout: e.layout(key, mention), outbox: newOutbox(),
-			post: func(ctx context.Context, m render.Message) (slackclient.Ref, error) {
+			send: func(ctx context.Context, m render.Message) (slackclient.Ref, error) {
 				return e.api.Post(ctx, target, "", m.Text, m.Blocks, m.Metadata)
 			}})
 	}
@@ -178,10 +178,10 @@ func (e *slackExporter) dynamicDestination(key string, limiter func(channel stri
 		if code != "" {
 			layout.Note += ": " + code
 		}
-		return e.interactive(&destination{key: key, name: "#" + strings.TrimPrefix(def, "#") + " (for " + dynchannel.Display(channel) + ")",
+		return e.interactive(&destination{workspace: e.workspace, key: key, name: "#" + strings.TrimPrefix(def, "#") + " (for " + dynchannel.Display(channel) + ")",
 			channel: channel, postChannel: def, rerouted: true, reroutedCode: cmp.Or(code, "unknown"), provisional: code == "", api: e.api,
 			limiter: limiter(strings.TrimPrefix(def, "#")), layout: layout, outbox: newOutbox(),
-			post: func(ctx context.Context, m render.Message) (slackclient.Ref, error) {
+			send: func(ctx context.Context, m render.Message) (slackclient.Ref, error) {
 				return e.api.Post(ctx, def, "", m.Text, m.Blocks, m.Metadata)
 			}})
 	}
@@ -192,36 +192,36 @@ func (e *slackExporter) dynamicDestination(key string, limiter func(channel stri
 // templated channel, with a line saying where they were meant to go, and
 // remembers the refusal so that the channel's next records go there
 // directly for a while.
-func (e *slackExporter) reroute(ctx context.Context, d *destination, err error, shares []*share) {
+func (d *destination) reroute(ctx context.Context, err error, shares []*share) {
 	code := rerouteCode(err)
-	if e.failed.add(d.channel, code, e.now()) {
-		e.logger.Warn("Slack refused a templated channel; its records go to the default channel, marked with where they were meant to go",
-			zap.String("destination", d.name), zap.String("slack_error", code), zap.String("default_channel", e.cfg.Channel),
+	if d.failed.add(d.channel, code, d.now()) {
+		d.logger.Warn("Slack refused a templated channel; its records go to the default channel, marked with where they were meant to go",
+			zap.String("destination", d.name), zap.String("slack_error", code), zap.String("default_channel", d.cfg.Channel),
 			zap.Duration("for", failedChannelMemory))
 	}
-	rd := e.dests.acquire(reroutedKey(d.channel))
+	rd := d.dests.acquire(reroutedKey(d.channel))
 	if rd == nil { // cannot be: d's channel passed the same checks
-		e.refuse(ctx, d, err, shares)
+		d.refuse(ctx, err, shares)
 		return
 	}
-	defer e.dests.release(rd)
+	defer d.dests.release(rd)
 	for _, s := range shares {
 		// Retired from d's live messages already; nothing of rd's
 		// counts them.
 		s.notOn = nil
 	}
-	if e.threaded(rd) {
-		e.deliverThreaded(ctx, rd, shares)
+	if rd.threaded() {
+		rd.deliverThreaded(ctx, shares)
 		return
 	}
-	e.post(ctx, rd, shares)
+	rd.post(ctx, shares)
 }
 
 // rerouted counts records Slack showed in the default channel for a
 // templated channel it refused.
-func (e *slackExporter) rerouted(ctx context.Context, d *destination, records int) {
+func (d *destination) countRerouted(ctx context.Context, records int) {
 	if d.rerouted && records > 0 {
-		e.telemetry.ExporterSlackRecordsRerouted.Add(ctx, int64(records), metric.WithAttributes(attribute.String("error", d.reroutedCode)))
+		d.telemetry.ExporterSlackRecordsRerouted.Add(ctx, int64(records), metric.WithAttributes(attribute.String("error", d.reroutedCode)))
 	}
 }
 

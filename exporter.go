@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
@@ -19,8 +18,6 @@ import (
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
 	"go.opentelemetry.io/collector/pdata/plog"
-	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
 	"github.com/slackexporter/slackexporter/internal/dynchannel"
@@ -28,61 +25,51 @@ import (
 	"github.com/slackexporter/slackexporter/internal/interact"
 	"github.com/slackexporter/slackexporter/internal/logcopy"
 	"github.com/slackexporter/slackexporter/internal/metadata"
-	"github.com/slackexporter/slackexporter/internal/mutes"
 	"github.com/slackexporter/slackexporter/internal/render"
 	"github.com/slackexporter/slackexporter/internal/selection"
 	"github.com/slackexporter/slackexporter/internal/slackclient"
 	"github.com/slackexporter/slackexporter/internal/threads"
 )
 
+// slackExporter reads the way a record travels:
+//
+//	selectRecords   before the queue, for every record: filter, route, and
+//	                copy what is kept, tagged with its destination
+//	sending queue   exporterhelper's queue, batching, retry and timeout
+//	                (factory.go)
+//	push            group by destination; each destination delivers
+//	                (destination.go); the result hands back what to retry
+//
+// Everything about how messages reach one place belongs to its
+// destination; what destinations share belongs to the workspace.
 type slackExporter struct {
-	cfg       *Config
-	id        component.ID
-	settings  component.TelemetrySettings
-	logger    *zap.Logger
-	telemetry *metadata.TelemetryBuilder
-	selector  *selection.Selector
+	*workspace
+
+	id       component.ID
+	settings component.TelemetrySettings
+	selector *selection.Selector
 
 	groupOptions group.Options
 	// templates holds the message templates; layout adds a mention.
 	templates *render.Layout
 
-	// With threads: the live messages, the workspace's chat.update budget,
-	// and the background loop that marks fingerprints quiet.
-	tracker       *threads.Tracker
-	store         *threads.Store
-	updateLimiter *slackclient.Limiter
-	stopQuiet     context.CancelFunc
-	quietDone     chan struct{}
-
-	// now is the clock of live messages (windows, quiet marks); tests
-	// move it forward.
-	now func() time.Time
+	// The background loop that marks fingerprints quiet, with threads.
+	stopQuiet context.CancelFunc
+	quietDone chan struct{}
 
 	defaultKey string
-	// dests holds the destinations by key: the configured ones, built at
-	// start (HTTP clients need the host), and those templated channels
-	// name, built when first needed.
-	dests *registry
 	// api is the Web API client (token mode), set at start.
 	api *slackclient.WebAPI
 
 	// Templated channels: the mentions their routes may bring, the bad
-	// names already warned about, the channels Slack refused lately, and
-	// how many of their destinations are kept.
+	// names already warned about, and how many of their destinations are
+	// kept.
 	templatedMentions map[string]bool
 	warned            *dynchannel.Once
-	failed            *failedChannels
 	maxDynamic        int
 
-	// channelIDs are the workspace's, for threads.restore_from_slack.
-	channelIDs channelIDs
-	// rebalances counts the changes seen in the fleet's consumer group.
-	rebalances atomic.Uint64
-
-	// With interactivity: the mutes and acknowledgements, the loop that
-	// shows when a mute ran out, and the receivers of clicks.
-	mutes      *mutes.Book
+	// With interactivity: the loop that shows when a mute ran out, and
+	// the receivers of clicks.
 	muteCtx    context.Context // ends at shutdown
 	stopMutes  context.CancelFunc
 	muteDone   chan struct{}
@@ -91,49 +78,14 @@ type slackExporter struct {
 	receivers  []func(context.Context) error // each stops one receiver
 }
 
-// destination is one place messages go: a channel through the Web API, or
-// a webhook.
-type destination struct {
-	key string // as queued records name it
-	// name is safe to log: a channel name or which webhook, never its URL.
-	name    string
-	post    func(ctx context.Context, m render.Message) (slackclient.Ref, error)
-	limiter *slackclient.Limiter
-	// api is set for channels: updates and thread replies need it.
-	api    *slackclient.WebAPI
-	layout *render.Layout
-	// outbox gathers what concurrent pushes post here, one poster at a
-	// time, so a fingerprint is never posted twice and pushes waiting for
-	// one slot share one message.
-	outbox *outbox
-	// readBack is when this process last delivered here, for
-	// threads.restore_from_slack.
-	readBack readBackState
-	// postChannel is the channel its posts go to (a name or an id); ""
-	// for a webhook.
-	postChannel string
-
-	// channel is the channel a templated route named (dynamic and
-	// rerouted destinations only).
-	channel string
-	// dynamic: a templated channel, whose records go to the default
-	// channel when Slack refuses it (see reroute).
-	dynamic bool
-	// rerouted makes this the default channel for the records of channel,
-	// which Slack refused (with reroutedCode, as far as is known).
-	rerouted     bool
-	reroutedCode string
-	refs         int  // pushes holding it (registry)
-	provisional  bool // made for one use, not kept by the registry
-}
-
 func newSlackExporter(cfg *Config, set exporter.Settings) (*slackExporter, error) {
 	minSeverity, err := selection.ParseMinSeverity(cfg.Filter.MinSeverity)
 	if err != nil {
 		return nil, err
 	}
 	e := &slackExporter{
-		cfg: cfg, id: set.ID, settings: set.TelemetrySettings, logger: set.Logger, defaultKey: defaultDestinationKey(cfg), now: time.Now,
+		workspace: &workspace{cfg: cfg, logger: set.Logger, now: time.Now},
+		id:        set.ID, settings: set.TelemetrySettings, defaultKey: defaultDestinationKey(cfg),
 		groupOptions: group.Options{Mask: cfg.Grouping.Mask, By: cfg.Grouping.By, Hidden: selection.DestinationAttribute},
 	}
 	e.templatedMentions, e.maxDynamic = map[string]bool{}, maxDynamicDestinations
@@ -170,7 +122,7 @@ func newSlackExporter(cfg *Config, set exporter.Settings) (*slackExporter, error
 	if cfg.threadsEnabled() {
 		t := cfg.Threads
 		e.tracker = threads.New(threads.Config{Window: t.Window, ReplyEvery: t.ReplyEvery, QuietAfter: t.QuietAfter, MaxTracked: t.MaxTracked}, e.forget)
-		e.updateLimiter = slackclient.NewLimiter(t.UpdatesPerMinute/60, updateBurst)
+		e.updates = slackclient.NewLimiter(t.UpdatesPerMinute/60, updateBurst)
 	}
 	return e, nil
 }
@@ -266,16 +218,16 @@ func (e *slackExporter) start(ctx context.Context, host component.Host) error {
 		}
 	}
 	channel := func(key, name, mention string) *destination {
-		return e.interactive(&destination{key: key, name: "#" + strings.TrimPrefix(name, "#"), postChannel: name, limiter: limiter(channelKey(name, "")), api: api,
+		return e.interactive(&destination{workspace: e.workspace, key: key, name: "#" + strings.TrimPrefix(name, "#"), postChannel: name, limiter: limiter(channelKey(name, "")), api: api,
 			layout: e.layout(key, mention), outbox: newOutbox(),
-			post: func(ctx context.Context, m render.Message) (slackclient.Ref, error) {
+			send: func(ctx context.Context, m render.Message) (slackclient.Ref, error) {
 				return api.Post(ctx, name, "", m.Text, m.Blocks, m.Metadata)
 			}})
 	}
 	webhook := func(key, name, url, mention string) *destination {
 		w := slackclient.NewWebhook(url, hc)
-		return &destination{key: key, name: name, limiter: limiter(url), layout: e.layout(key, mention), outbox: newOutbox(),
-			post: func(ctx context.Context, m render.Message) (slackclient.Ref, error) {
+		return &destination{workspace: e.workspace, key: key, name: name, limiter: limiter(url), layout: e.layout(key, mention), outbox: newOutbox(),
+			send: func(ctx context.Context, m render.Message) (slackclient.Ref, error) {
 				// An incoming webhook takes no metadata.
 				return slackclient.Ref{}, w.Post(ctx, m.Text, m.Blocks)
 			}}
@@ -361,28 +313,10 @@ func (e *slackExporter) push(ctx context.Context, ld plog.Logs) error {
 	// or waiting for its slot does not hold up the others.
 	var wg sync.WaitGroup
 	for _, b := range batches {
-		wg.Go(func() {
-			if e.threaded(b.dest) && e.cfg.Threads.RestoreFromSlack {
-				// What the previous owner left in Slack first: its live
-				// messages and the mutes they show.
-				e.readBack(ctx, b.dest, e.now())
-			}
-			shares := e.withoutMuted(ctx, b.dest, sharesOf(b.entries.Entries(), out))
-			if e.threaded(b.dest) {
-				e.deliverThreaded(ctx, b.dest, shares)
-			} else {
-				e.post(ctx, b.dest, shares)
-			}
-		})
+		wg.Go(func() { b.dest.deliver(ctx, sharesOf(b.entries.Entries(), out)) })
 	}
 	wg.Wait()
 	return e.result(out, ld)
-}
-
-// threaded reports whether d keeps live messages: threads are on and it
-// is a channel (a webhook can neither update nor reply).
-func (e *slackExporter) threaded(d *destination) bool {
-	return e.tracker != nil && d.api != nil
 }
 
 // outcome gathers what a push could not deliver; its destinations report
@@ -402,34 +336,6 @@ type refusal struct {
 	code    string
 	records int
 	err     error
-}
-
-// refuse handles a permanent error: the records of shares are dropped,
-// counted, and logged once, by one of the pushes they came from, when it is
-// done. It reports false for any other error.
-func (e *slackExporter) refuse(ctx context.Context, d *destination, err error, shares []*share) bool {
-	var se *slackclient.Error
-	if !errors.As(err, &se) || se.Class != slackclient.Permanent {
-		return false
-	}
-	total := 0
-	for _, s := range shares {
-		total += s.entry.Count
-	}
-	e.telemetry.ExporterSlackRecordsDropped.Add(ctx, int64(total), metric.WithAttributes(attribute.String("error", se.Code)))
-	logged := false
-	for _, s := range shares {
-		for _, c := range s.claims {
-			c.out.mu.Lock()
-			c.out.refused += c.entry.Count
-			if !logged {
-				c.out.refusals = append(c.out.refusals, refusal{dest: d.name, code: se.Code, records: total, err: err})
-				logged = true
-			}
-			c.out.mu.Unlock()
-		}
-	}
-	return true
 }
 
 // failed marks the records of entries for retry.
@@ -538,44 +444,6 @@ func (e *slackExporter) batchFor(key string, byKey map[string]*batch, unknown ma
 	}
 	b.held = append(b.held, d)
 	return b
-}
-
-// postMessage posts one message, in a slot the caller holds, and counts
-// what Slack accepted.
-func (e *slackExporter) postMessage(ctx context.Context, d *destination, m render.Message) (slackclient.Ref, error) {
-	ref, err := d.post(ctx, m)
-	if err != nil {
-		e.apiError(ctx, d.limiter, err)
-		return ref, err
-	}
-	e.telemetry.ExporterSlackMessagesSent.Add(ctx, 1)
-	e.delivered(ctx, d, m.Records(), m.FoldedRecords())
-	if ref.ChannelID != "" {
-		d.readBack.channelID.Store(ref.ChannelID)
-	}
-	return ref, nil
-}
-
-// delivered counts records Slack accepted in d; folded of them only as a
-// count.
-func (e *slackExporter) delivered(ctx context.Context, d *destination, records, folded int) {
-	e.telemetry.ExporterSlackRecordsDelivered.Add(ctx, int64(records))
-	if folded > 0 {
-		e.telemetry.ExporterSlackRecordsFolded.Add(ctx, int64(folded))
-	}
-	e.rerouted(ctx, d, records)
-}
-
-// apiError counts a failed call and honours a Retry-After on the limiter
-// that paced it.
-func (e *slackExporter) apiError(ctx context.Context, l *slackclient.Limiter, err error) {
-	var se *slackclient.Error
-	if errors.As(err, &se) {
-		e.telemetry.ExporterSlackAPIErrors.Add(ctx, 1, metric.WithAttributes(attribute.String("error", se.Code)))
-		if se.Class == slackclient.Throttled {
-			l.Pause(se.RetryAfter)
-		}
-	}
 }
 
 // retryDelay is how long Slack (or our own pacing) asked us to wait.

@@ -30,7 +30,7 @@ func (e *slackExporter) interactive(d *destination) *destination {
 	l.Actions = &render.Actions{
 		MuteDurations: e.cfg.Interactivity.Get().MuteDurations,
 		State: func(fingerprint string) render.EntryState {
-			ch := e.muteChannel(d)
+			ch := d.muteChannel()
 			if ch == "" {
 				return render.EntryState{}
 			}
@@ -43,12 +43,12 @@ func (e *slackExporter) interactive(d *destination) *destination {
 
 // muteChannel is the id of the channel d posts to, as clicks name it, or ""
 // while it is not known: no post there yet, and no click named it.
-func (e *slackExporter) muteChannel(d *destination) string {
-	if id, _ := d.readBack.channelID.Load().(string); id != "" {
+func (d *destination) muteChannel() string {
+	if id, _ := d.readState.channelID.Load().(string); id != "" {
 		return id
 	}
 	name := strings.TrimPrefix(d.postChannel, "#")
-	if id := e.mutes.ChannelID(name); id != "" {
+	if id := d.mutes.ChannelID(name); id != "" {
 		return id
 	}
 	if looksLikeChannelID(name) {
@@ -65,28 +65,28 @@ func looksLikeChannelID(s string) bool {
 // withoutMuted takes out of shares the fingerprints muted in d's channel:
 // their records are counted as muted, not posted, not retried. Their
 // lines stay awake, so a muted storm is not called quiet.
-func (e *slackExporter) withoutMuted(ctx context.Context, d *destination, shares []*share) []*share {
-	if e.mutes == nil || d.api == nil {
+func (d *destination) withoutMuted(ctx context.Context, shares []*share) []*share {
+	if d.mutes == nil || d.api == nil {
 		return shares
 	}
-	ch := e.muteChannel(d)
+	ch := d.muteChannel()
 	if ch == "" {
 		return shares
 	}
-	now := e.now()
+	now := d.now()
 	muted := 0
 	shares = slices.DeleteFunc(shares, func(s *share) bool {
-		if !e.mutes.Muted(mutes.Key{Channel: ch, Fingerprint: s.entry.Fingerprint}, now) {
+		if !d.mutes.Muted(mutes.Key{Channel: ch, Fingerprint: s.entry.Fingerprint}, now) {
 			return false
 		}
 		muted += s.entry.Count
-		if e.tracker != nil {
-			e.tracker.Seen(d.key, s.entry.Fingerprint, now)
+		if d.tracker != nil {
+			d.tracker.Seen(d.key, s.entry.Fingerprint, now)
 		}
 		return true
 	})
 	if muted > 0 {
-		e.telemetry.ExporterSlackRecordsMuted.Add(ctx, int64(muted))
+		d.telemetry.ExporterSlackRecordsMuted.Add(ctx, int64(muted))
 	}
 	return shares
 }
@@ -194,7 +194,7 @@ func (e *slackExporter) readBackShowing(k mutes.Key) {
 		d := e.dests.acquire(m.Dest)
 		if d != nil {
 			ctx, cancel := context.WithTimeout(e.muteCtx, e.cfg.Timeout)
-			e.readBack(ctx, d, e.now())
+			d.readBack(ctx, e.now())
 			cancel()
 		}
 		e.dests.release(d)
@@ -209,7 +209,7 @@ func (e *slackExporter) refreshMessage(m *threads.Message) {
 	}
 	ctx, cancel := context.WithTimeout(e.muteCtx, e.cfg.Timeout)
 	defer cancel()
-	if err := m.UpdateWhenReady(ctx, nil, e.updateBudget(e.updateWait()), e.sendUpdate(d)); err != nil {
+	if err := m.UpdateWhenReady(ctx, nil, e.updateBudget(e.updateWait()), d.sendUpdate()); err != nil {
 		e.logger.Debug("Could not show a change from Slack on its message", zap.String("destination", d.name), zap.Error(err))
 	}
 }

@@ -174,7 +174,7 @@ func TestARelayedClickIsKeyedAsItsChannelsRecords(t *testing.T) {
 		{Channel: "#ops", Mention: "<!here>"},
 		{Channel: `{{ index .Resource "team" }}-alerts`},
 	}
-	e := &slackExporter{cfg: cfg}
+	e := &slackExporter{workspace: &workspace{cfg: cfg}}
 	assert.Equal(t, []string{"channel:alerts"}, e.ownerKeys("alerts", "C0ALERTS1"))
 	assert.Equal(t, []string{"channel:C0PAY12345", "channel:payments"}, e.ownerKeys("payments", "C0PAY12345"))
 	assert.Equal(t, []string{"channel:ops"}, e.ownerKeys("ops", "C0OPS1234"), "whatever the mention")

@@ -31,20 +31,20 @@ type repeat struct {
 // update their live message; new fingerprints, and repeats whose update
 // cannot go out soon, go to the outbox, which posts them or, if another push
 // posted them meanwhile, updates that message.
-func (e *slackExporter) deliverThreaded(ctx context.Context, d *destination, shares []*share) {
-	now := e.now()
-	fresh, repeats := e.partition(d.key, shares, now)
-	updated, overflow := e.updateLive(ctx, d, repeats, now, e.updateWait())
-	e.post(ctx, d, append(fresh, sharesOfRepeats(overflow)...))
-	e.replySamples(ctx, d, updated, now)
+func (d *destination) deliverThreaded(ctx context.Context, shares []*share) {
+	now := d.now()
+	fresh, repeats := d.partition(shares, now)
+	updated, overflow := d.updateLive(ctx, repeats, now, d.updateWait())
+	d.post(ctx, append(fresh, sharesOfRepeats(overflow)...))
+	d.replySamples(ctx, updated, now)
 }
 
 // partition splits shares into those with no live message in dest and the
 // repeats of fingerprints Slack already shows. A share is not a repeat of
 // the message its update failed on: it is posted anew.
-func (e *slackExporter) partition(dest string, shares []*share, now time.Time) (fresh []*share, repeats []repeat) {
+func (d *destination) partition(shares []*share, now time.Time) (fresh []*share, repeats []repeat) {
 	for _, s := range shares {
-		if m, l := e.tracker.Live(dest, s.entry.Fingerprint, now); m != nil && m != s.notOn {
+		if m, l := d.tracker.Live(d.key, s.entry.Fingerprint, now); m != nil && m != s.notOn {
 			repeats = append(repeats, repeat{msg: m, line: l, share: s})
 		} else {
 			fresh = append(fresh, s)
@@ -70,7 +70,7 @@ func sharesOfRepeats(repeats []repeat) []*share {
 // within maxWait (a storm touching more messages than the update budget
 // covers), no longer counts their fingerprint, or can no longer be updated.
 // Other failures are handed back for a retry.
-func (e *slackExporter) updateLive(ctx context.Context, d *destination, repeats []repeat, now time.Time, maxWait time.Duration) (updated, overflow []repeat) {
+func (d *destination) updateLive(ctx context.Context, repeats []repeat, now time.Time, maxWait time.Duration) (updated, overflow []repeat) {
 	byMsg := map[*threads.Message][]repeat{}
 	for _, r := range repeats {
 		byMsg[r.msg] = append(byMsg[r.msg], r)
@@ -86,16 +86,16 @@ func (e *slackExporter) updateLive(ctx context.Context, d *destination, repeats 
 				adds[i] = threads.Add{Line: r.line, Count: entry.Count, First: entry.First, Last: entry.Last, Seen: now, Sample: entry}
 				records += entry.Count
 			}
-			err := m.UpdateWhenReady(ctx, adds, e.updateBudget(maxWait), e.sendUpdate(d))
+			err := m.UpdateWhenReady(ctx, adds, d.updateBudget(maxWait), d.sendUpdate())
 			switch {
 			case err == nil:
 				// These records reached Slack only as a higher count.
-				e.delivered(ctx, d, records, records)
-				e.remember(m)
+				d.delivered(ctx, records, records)
+				d.remember(m)
 				mu.Lock()
 				updated = append(updated, rs...)
 				mu.Unlock()
-			case e.updateFailed(d, m, err):
+			case d.updateFailed(m, err):
 				mu.Lock()
 				overflow = append(overflow, rs...)
 				mu.Unlock()
@@ -115,7 +115,7 @@ func (e *slackExporter) updateLive(ctx context.Context, d *destination, repeats 
 // message (true) when m no longer counts them, can no longer be updated
 // (which forgets it), or has no update slot in time; retry them (false)
 // otherwise.
-func (e *slackExporter) updateFailed(d *destination, m *threads.Message, err error) (postAnew bool) {
+func (d *destination) updateFailed(m *threads.Message, err error) (postAnew bool) {
 	if errors.Is(err, threads.ErrMoved) {
 		return true
 	}
@@ -123,9 +123,9 @@ func (e *slackExporter) updateFailed(d *destination, m *threads.Message, err err
 	if errors.As(err, &se) && se.Class == slackclient.Permanent {
 		// Deleted, archived, or too old to edit: its fingerprints start
 		// anew, and nothing tries to update it again.
-		e.logger.Info("A live message can no longer be updated; its fingerprints are posted anew",
+		d.logger.Info("A live message can no longer be updated; its fingerprints are posted anew",
 			zap.String("destination", d.name), zap.String("slack_error", se.Code))
-		e.tracker.Forget(m)
+		d.tracker.Forget(m)
 		return true
 	}
 	var wait *slackclient.WaitTooLongError
@@ -136,8 +136,8 @@ func (e *slackExporter) updateFailed(d *destination, m *threads.Message, err err
 // post or an update takes a rate-limit slot only when at least this much
 // of its context is left, so that Slack does not act on a call whose
 // caller has given up (and whose retry would post it twice).
-func (e *slackExporter) callTime() time.Duration {
-	return e.cfg.Timeout / 2
+func (w *workspace) callTime() time.Duration {
+	return w.cfg.Timeout / 2
 }
 
 // updateWait is how long a repeat waits for the update budget before it is
@@ -145,15 +145,15 @@ func (e *slackExporter) callTime() time.Duration {
 // share is kept. Slack's budget (about 50 updates a minute) cannot refresh
 // more live messages than that; a storm of many fingerprints would
 // otherwise never drain.
-func (e *slackExporter) updateWait() time.Duration {
-	return e.cfg.Timeout - e.callTime()
+func (w *workspace) updateWait() time.Duration {
+	return w.cfg.Timeout - w.callTime()
 }
 
 // updateBudget waits, at most maxWait, for the workspace's chat.update
 // budget: the right for a round of updates to go out.
-func (e *slackExporter) updateBudget(maxWait time.Duration) func(context.Context) error {
+func (w *workspace) updateBudget(maxWait time.Duration) func(context.Context) error {
 	return func(ctx context.Context) error {
-		if err := e.updateLimiter.Wait(ctx, maxWait, e.callTime()); err != nil {
+		if err := w.updates.Wait(ctx, maxWait, w.callTime()); err != nil {
 			// No call was made: another push in the round may have the
 			// time this one lacks.
 			return fmt.Errorf("%w: %w", threads.ErrNotSent, err)
@@ -163,12 +163,12 @@ func (e *slackExporter) updateBudget(maxWait time.Duration) func(context.Context
 }
 
 // sendUpdate is how a live message's new counts reach Slack: chat.update.
-func (e *slackExporter) sendUpdate(d *destination) threads.SendFunc {
+func (d *destination) sendUpdate() threads.SendFunc {
 	return func(ctx context.Context, m *threads.Message, view []*group.Entry) error {
 		msg := d.layout.Live(view, m.Folded, m.FoldedGroups)
 		err := d.api.Update(ctx, slackclient.Ref{ChannelID: m.ChannelID, TS: m.TS}, msg.Text, msg.Blocks, msg.Metadata)
 		if err != nil {
-			e.apiError(ctx, e.updateLimiter, err)
+			d.apiError(ctx, d.updates, err)
 		}
 		return err
 	}
@@ -178,46 +178,46 @@ func (e *slackExporter) sendUpdate(d *destination) threads.SendFunc {
 // most every threads.reply_every, and only when the channel has a free
 // slot: a reply is a courtesy, its records are already counted. It never
 // carries the destination's mention: that belongs to the top-level post.
-func (e *slackExporter) replySamples(ctx context.Context, d *destination, repeats []repeat, now time.Time) {
+func (d *destination) replySamples(ctx context.Context, repeats []repeat, now time.Time) {
 	for _, r := range repeats {
-		if d.limiter.Available() < 1 || !e.tracker.ReplyDue(r.msg, r.line, now) {
+		if d.limiter.Available() < 1 || !d.tracker.ReplyDue(r.msg, r.line, now) {
 			continue
 		}
-		if err := d.limiter.Wait(ctx, 0, e.callTime()); err != nil {
+		if err := d.limiter.Wait(ctx, 0, d.callTime()); err != nil {
 			return // taken meanwhile: a reply never waits for a slot
 		}
 		msg := d.layout.WithoutMention().Messages([]*group.Entry{r.share.entry}, 1)[0]
 		if _, err := d.api.Post(ctx, r.msg.ChannelID, r.msg.TS, msg.Text, msg.Blocks, nil); err != nil {
-			e.apiError(ctx, d.limiter, err)
-			e.logger.Debug("A sample reply failed", zap.String("destination", d.name), zap.Error(err))
+			d.apiError(ctx, d.limiter, err)
+			d.logger.Debug("A sample reply failed", zap.String("destination", d.name), zap.Error(err))
 			continue
 		}
-		e.telemetry.ExporterSlackMessagesSent.Add(ctx, 1)
+		d.telemetry.ExporterSlackMessagesSent.Add(ctx, 1)
 	}
 }
 
 // remember saves a live message to storage, when there is one.
-func (e *slackExporter) remember(m *threads.Message) {
-	e.tracker.Touch(m)
-	if e.store == nil {
+func (w *workspace) remember(m *threads.Message) {
+	w.tracker.Touch(m)
+	if w.store == nil {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := e.store.Save(ctx, m); err != nil {
-		e.logger.Warn("Could not save a live message; after a restart its fingerprints will be posted anew", zap.Error(err))
+	if err := w.store.Save(ctx, m); err != nil {
+		w.logger.Warn("Could not save a live message; after a restart its fingerprints will be posted anew", zap.Error(err))
 	}
 }
 
 // forget deletes a message the tracker dropped from storage.
-func (e *slackExporter) forget(m *threads.Message) {
-	if e.store == nil {
+func (w *workspace) forget(m *threads.Message) {
+	if w.store == nil {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := e.store.Delete(ctx, m); err != nil {
-		e.logger.Debug("Could not delete a forgotten live message from storage", zap.Error(err))
+	if err := w.store.Delete(ctx, m); err != nil {
+		w.logger.Debug("Could not delete a forgotten live message from storage", zap.Error(err))
 	}
 }
 
@@ -295,13 +295,13 @@ func (e *slackExporter) markQuiet(ctx context.Context, now time.Time) {
 			// which counted on in m since: read it back first, so that a
 			// stale copy is replaced (and this mark turned away) rather than
 			// lowering what Slack shows.
-			e.readBack(callCtx, d, now)
+			d.readBack(callCtx, now)
 		}
-		err := m.UpdateWhenReady(callCtx, e.tracker.QuietMarks(m, now), e.updateBudget(e.updateWait()), e.sendUpdate(d))
+		err := m.UpdateWhenReady(callCtx, e.tracker.QuietMarks(m, now), e.updateBudget(e.updateWait()), d.sendUpdate())
 		cancel()
 		e.dests.release(d)
 		if err != nil {
-			e.updateFailed(d, m, err)
+			d.updateFailed(m, err)
 			e.logger.Debug("Could not mark a fingerprint quiet", zap.String("destination", d.name), zap.Error(err))
 			continue
 		}

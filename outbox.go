@@ -111,7 +111,7 @@ func (o *outbox) take(callTime time.Duration) (taken, tooLate []*parcel) {
 
 // post delivers shares to d through its outbox and returns when each has
 // been delivered, refused for good, or handed back to its push.
-func (e *slackExporter) post(ctx context.Context, d *destination, shares []*share) {
+func (d *destination) post(ctx context.Context, shares []*share) {
 	if len(shares) == 0 {
 		return
 	}
@@ -126,7 +126,7 @@ func (e *slackExporter) post(ctx context.Context, d *destination, shares []*shar
 			select {
 			case <-p.done: // delivered by the poster before us
 			default:
-				e.postPending(ctx, d, p)
+				d.postPending(ctx, p)
 			}
 			<-d.outbox.turn
 		case <-ctx.Done():
@@ -144,15 +144,15 @@ func (e *slackExporter) post(ctx context.Context, d *destination, shares []*shar
 // slot, then deliver every parcel gathered meanwhile. If the slot comes too
 // late for this push, it fails its own parcel and leaves the others to a
 // push with more time.
-func (e *slackExporter) postPending(ctx context.Context, d *destination, mine *parcel) {
-	if err := d.limiter.Ready(ctx, e.callTime()); err != nil {
+func (d *destination) postPending(ctx context.Context, mine *parcel) {
+	if err := d.limiter.Ready(ctx, d.callTime()); err != nil {
 		if d.outbox.withdraw(mine) {
 			fail(d, err, mine.shares...)
 			close(mine.done)
 		}
 		return
 	}
-	parcels, tooLate := d.outbox.take(e.callTime())
+	parcels, tooLate := d.outbox.take(d.callTime())
 	for _, p := range tooLate {
 		fail(d, &slackclient.WaitTooLongError{}, p.shares...)
 		close(p.done)
@@ -174,7 +174,7 @@ func (e *slackExporter) postPending(ctx context.Context, d *destination, mine *p
 		callCtx, cancel = context.WithDeadline(callCtx, earliest)
 		defer cancel()
 	}
-	e.deliverGathered(callCtx, d, merge(parcels))
+	d.deliverGathered(callCtx, merge(parcels))
 	for _, p := range parcels {
 		close(p.done)
 	}
@@ -217,24 +217,24 @@ func merge(parcels []*parcel) []*share {
 // deliverGathered posts what a poster took, once a slot was free. With
 // threads, a fingerprint that another poster has posted meanwhile updates
 // that message instead, so no two messages count it.
-func (e *slackExporter) deliverGathered(ctx context.Context, d *destination, shares []*share) {
-	if e.threaded(d) {
-		now := e.now()
-		fresh, repeats := e.partition(d.key, shares, now)
+func (d *destination) deliverGathered(ctx context.Context, shares []*share) {
+	if d.threaded() {
+		now := d.now()
+		fresh, repeats := d.partition(shares, now)
 		// Waiting for the update budget (as the pushes do) keeps a storm
 		// of repeats in few messages; a post that gave up at once would
 		// start a new message for them at every slot.
-		_, overflow := e.updateLive(ctx, d, repeats, now, e.updateWait())
-		shares = e.retire(ctx, d, slices.Concat(fresh, sharesOfRepeats(overflow)))
+		_, overflow := d.updateLive(ctx, repeats, now, d.updateWait())
+		shares = d.retire(ctx, slices.Concat(fresh, sharesOfRepeats(overflow)))
 	}
-	e.postShares(ctx, d, shares)
+	d.postShares(ctx, shares)
 }
 
 // retire takes the fingerprints about to be posted anew out of the live
 // messages that counted them (their update did not go out in time), so
 // that no two messages count one fingerprint. It returns the shares to
 // post; those it could not retire in time are handed back.
-func (e *slackExporter) retire(ctx context.Context, d *destination, shares []*share) []*share {
+func (d *destination) retire(ctx context.Context, shares []*share) []*share {
 	byMsg := map[*threads.Message][]*share{}
 	for _, s := range shares {
 		if s.notOn != nil {
@@ -258,7 +258,7 @@ func (e *slackExporter) retire(ctx context.Context, d *destination, shares []*sh
 // the rest folded into the last. Each takes its slot just before it goes,
 // so posts leave as the rate allows. With threads, each message becomes the
 // live message of the fingerprints it shows.
-func (e *slackExporter) postShares(ctx context.Context, d *destination, shares []*share) {
+func (d *destination) postShares(ctx context.Context, shares []*share) {
 	if len(shares) == 0 {
 		return
 	}
@@ -283,27 +283,27 @@ func (e *slackExporter) postShares(ctx context.Context, d *destination, shares [
 		if i > 0 {
 			maxWait = 0
 		}
-		err := d.limiter.Wait(ctx, maxWait, e.callTime())
+		err := d.limiter.Wait(ctx, maxWait, d.callTime())
 		var ref slackclient.Ref
 		if err == nil {
-			ref, err = e.postMessage(ctx, d, m)
+			ref, err = d.postMessage(ctx, m)
 		}
 		if err == nil {
-			if e.threaded(d) {
-				now := e.now()
-				e.remember(e.tracker.Register(d.key, ref.ChannelID, ref.TS, now, m.Entries, m.FoldedRecords(), len(m.Folded)))
+			if d.threaded() {
+				now := d.now()
+				d.remember(d.tracker.Register(d.key, ref.ChannelID, ref.TS, now, m.Entries, m.FoldedRecords(), len(m.Folded)))
 				// Counted only in the fold line: a line of theirs
 				// elsewhere must not be called quiet, even after a
 				// restart. Each message is saved once all its lines are
 				// marked.
 				seen := map[*threads.Message]bool{}
 				for _, f := range m.Folded {
-					if live := e.tracker.Seen(d.key, f.Fingerprint, now); live != nil {
+					if live := d.tracker.Seen(d.key, f.Fingerprint, now); live != nil {
 						seen[live] = true
 					}
 				}
 				for live := range seen {
-					e.remember(live)
+					d.remember(live)
 				}
 			}
 			continue
@@ -315,10 +315,10 @@ func (e *slackExporter) postShares(ctx context.Context, d *destination, shares [
 			for _, r := range messages[i:] {
 				rest = append(rest, of(r.Entries, r.Folded)...)
 			}
-			e.reroute(ctx, d, err, rest)
+			d.reroute(ctx, err, rest)
 			return
 		}
-		if e.refuse(ctx, d, err, of(m.Entries, m.Folded)) {
+		if d.refuse(ctx, err, of(m.Entries, m.Folded)) {
 			continue
 		}
 		for _, rest := range messages[i:] {

@@ -55,42 +55,42 @@ func (e *slackExporter) rebalanced() {
 // this process does not know as they are now: those another gateway
 // posted or updated while it owned the channel. A failed read is logged
 // and delivery goes on: a second message is better than a late alert.
-func (e *slackExporter) readBack(ctx context.Context, d *destination, now time.Time) {
+func (d *destination) readBack(ctx context.Context, now time.Time) {
 	if d.api == nil || d.postChannel == "" {
 		return
 	}
-	d.readBack.mu.Lock()
-	defer d.readBack.mu.Unlock()
-	gen := e.rebalances.Load()
-	idle := d.readBack.lastActive.IsZero() || now.Sub(d.readBack.lastActive) >= readBackAfterIdle
-	stale := idle || d.readBack.generation != gen
-	d.readBack.lastActive, d.readBack.generation = now, gen
+	d.readState.mu.Lock()
+	defer d.readState.mu.Unlock()
+	gen := d.rebalances.Load()
+	idle := d.readState.lastActive.IsZero() || now.Sub(d.readState.lastActive) >= readBackAfterIdle
+	stale := idle || d.readState.generation != gen
+	d.readState.lastActive, d.readState.generation = now, gen
 	if !stale {
 		return
 	}
-	id, err := e.channelID(ctx, d)
+	id, err := d.channelID(ctx)
 	if err == nil && id == "" {
 		return // a channel the bot cannot see: the post says why
 	}
 	var adopted int
 	if err == nil {
-		adopted, err = e.adoptRecent(ctx, d, id, now)
+		adopted, err = d.adoptRecent(ctx, id, now)
 	}
 	if err != nil {
-		e.logger.Warn("Could not read the channel's live messages back from Slack; repeats may start a new message",
+		d.logger.Warn("Could not read the channel's live messages back from Slack; repeats may start a new message",
 			zap.String("destination", d.name), zap.Error(err))
 		return
 	}
 	if adopted > 0 {
-		e.logger.Info("Live messages read back from Slack", zap.String("destination", d.name), zap.Int("messages", adopted))
+		d.logger.Info("Live messages read back from Slack", zap.String("destination", d.name), zap.Int("messages", adopted))
 	}
 }
 
 // adoptRecent reads the channel's messages of the last threads.window and
 // hands the tracker those of d. Oldest first, so the newest message of a
 // fingerprint wins.
-func (e *slackExporter) adoptRecent(ctx context.Context, d *destination, channelID string, now time.Time) (int, error) {
-	msgs, err := d.api.Recent(ctx, channelID, now.Add(-e.cfg.Threads.Window))
+func (d *destination) adoptRecent(ctx context.Context, channelID string, now time.Time) (int, error) {
+	msgs, err := d.api.Recent(ctx, channelID, now.Add(-d.cfg.Threads.Window))
 	if err != nil {
 		return 0, err
 	}
@@ -107,14 +107,14 @@ func (e *slackExporter) adoptRecent(ctx context.Context, d *destination, channel
 			continue
 		}
 		if err != nil {
-			e.logger.Debug("A message could not be read back", zap.String("destination", d.name), zap.String("ts", m.Timestamp), zap.Error(err))
+			d.logger.Debug("A message could not be read back", zap.String("destination", d.name), zap.String("ts", m.Timestamp), zap.Error(err))
 			continue
 		}
-		if lm := e.tracker.Adopt(d.key, channelID, m.Timestamp, tsTime(m.Timestamp), now, s.Entries, s.Folded, s.FoldedGroups); lm != nil {
-			e.remember(lm)
+		if lm := d.tracker.Adopt(d.key, channelID, m.Timestamp, tsTime(m.Timestamp), now, s.Entries, s.Folded, s.FoldedGroups); lm != nil {
+			d.remember(lm)
 			adopted++
 		}
-		e.restoreMutes(ctx, d, channelID, s.Mutes, now)
+		d.restoreMutes(ctx, channelID, s.Mutes, now)
 	}
 	return adopted, nil
 }
@@ -140,15 +140,15 @@ const channelListEvery = time.Minute
 
 // channelID is d's channel id: the channel itself when it is one, else
 // looked up by name; "" when the bot cannot see it.
-func (e *slackExporter) channelID(ctx context.Context, d *destination) (string, error) {
+func (d *destination) channelID(ctx context.Context) (string, error) {
 	name := strings.ToLower(strings.TrimPrefix(d.postChannel, "#"))
 	if dynchannel.IsID(d.postChannel) {
 		return d.postChannel, nil
 	}
-	if id, ok := d.readBack.channelID.Load().(string); ok {
+	if id, ok := d.readState.channelID.Load().(string); ok {
 		return id, nil
 	}
-	c := &e.channelIDs
+	c := &d.channelIDs
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if id, ok := c.byName[name]; ok {
@@ -168,14 +168,14 @@ func (e *slackExporter) channelID(ctx context.Context, d *destination) (string, 
 
 // restoreMutes puts back the mutes a message read back from the previous
 // owner shows: a gateway taking a channel over keeps them in force.
-func (e *slackExporter) restoreMutes(ctx context.Context, d *destination, channelID string, ms []render.Mute, now time.Time) {
-	if e.mutes == nil {
+func (d *destination) restoreMutes(ctx context.Context, channelID string, ms []render.Mute, now time.Time) {
+	if d.mutes == nil {
 		return
 	}
 	name := strings.TrimPrefix(d.postChannel, "#")
 	for _, m := range ms {
-		if err := e.mutes.Restore(ctx, mutes.Key{Channel: channelID, Fingerprint: m.Fingerprint}, name, m.By, now, m.Until); err != nil {
-			e.logger.Warn("Could not keep a mute read back from Slack", zap.Error(err))
+		if err := d.mutes.Restore(ctx, mutes.Key{Channel: channelID, Fingerprint: m.Fingerprint}, name, m.By, now, m.Until); err != nil {
+			d.logger.Warn("Could not keep a mute read back from Slack", zap.Error(err))
 		}
 	}
 }

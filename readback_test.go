@@ -55,7 +55,7 @@ func TestAGatewayTakingAChannelOverUpdatesTheMessagesThePreviousOnePosted(t *tes
 			// And back: a, idle meanwhile, reads again before it delivers,
 			// so its stale ×3 never comes back.
 			for _, d := range a.dests.static {
-				d.readBack.lastActive = time.Now().Add(-time.Minute)
+				d.readState.lastActive = time.Now().Add(-time.Minute)
 			}
 			push(a, 1, "replica lag 2s")
 			msgs = messagesIn(emu, "#alerts")

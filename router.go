@@ -53,7 +53,7 @@ func NewRouter(cfg *Config, set component.TelemetrySettings) (*Router, error) {
 	// A templated channel is resolved here, on the agent, as the exporter
 	// resolves it (the same code, warnings included), so each channel is its
 	// own owner and partition.
-	resolver := &slackExporter{cfg: cfg, logger: set.Logger, defaultKey: defaultKey, warned: dynchannel.NewOnce(maxWarnedChannels)}
+	resolver := &slackExporter{workspace: &workspace{cfg: cfg, logger: set.Logger}, defaultKey: defaultKey, warned: dynchannel.NewOnce(maxWarnedChannels)}
 	for i, route := range cfg.Routes {
 		if route.Channel == "" || !dynchannel.IsTemplate(route.Channel) {
 			sel.Routes = append(sel.Routes, selection.Route{Condition: route.Condition, Destination: routeDestinationKey(route)})
