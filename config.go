@@ -161,7 +161,27 @@ type ThreadsConfig struct {
 	// gateway that takes a channel over from another updates the messages
 	// that one posted.
 	RestoreFromSlack bool `mapstructure:"restore_from_slack"`
+	// Fleet, on a fleet's gateways, watches the Kafka consumer group they
+	// form: each spends its share of UpdatesPerMinute (the budget divided
+	// by the gateways in the group), and after any change in the group it
+	// reads each channel back before delivering there again.
+	Fleet *FleetConfig `mapstructure:"fleet"`
 }
+
+// FleetConfig names the consumer group of a fleet's gateways, as their
+// kafka receiver has it.
+type FleetConfig struct {
+	Brokers []string `mapstructure:"brokers"`
+	GroupID string   `mapstructure:"group_id"`
+	// PollInterval is how often the group is described. A rebalance takes
+	// at least a heartbeat, so a poll this often sees the group change
+	// before partitions move.
+	PollInterval time.Duration `mapstructure:"poll_interval"`
+}
+
+// defaultFleetPollInterval: well under the kafka receiver's default
+// heartbeat (3 s).
+const defaultFleetPollInterval = 500 * time.Millisecond
 
 // InteractivityConfig receives clicks from Slack: over Socket Mode (an
 // app-level token, no public endpoint) or at a request URL (Slack POSTs to
@@ -346,6 +366,18 @@ func (c *Config) Validate() error {
 	if c.Threads.RestoreFromSlack && !c.threadsEnabled() {
 		add("threads.restore_from_slack", "needs threads, and so a bot token: it reads back live messages")
 	}
+	if f := c.Threads.Fleet; f != nil {
+		switch {
+		case !c.threadsEnabled():
+			add("threads.fleet", "needs threads, and so a bot token: it shares the chat.update budget of live messages")
+		case len(f.Brokers) == 0 || slices.Contains(f.Brokers, ""):
+			add("threads.fleet.brokers", "give the fleet's brokers (host:port), as the gateways' kafka receiver has them")
+		case f.GroupID == "":
+			add("threads.fleet.group_id", "give the consumer group of the gateways' kafka receiver")
+		case f.PollInterval < 0 || (f.PollInterval > 0 && f.PollInterval < 100*time.Millisecond):
+			add("threads.fleet.poll_interval", "must be at least 100ms (omit it for %v)", defaultFleetPollInterval)
+		}
+	}
 	errs = append(errs, c.interactivityErrors()...)
 	if c.Timeout <= 0 {
 		add("timeout", "must be greater than 0: it is what bounds each push and each call to Slack")
@@ -489,4 +521,12 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// fleetPollInterval is f's poll interval, or the default.
+func fleetPollInterval(f *FleetConfig) time.Duration {
+	if f.PollInterval > 0 {
+		return f.PollInterval
+	}
+	return defaultFleetPollInterval
 }
