@@ -141,12 +141,16 @@ func (w *workspace) callTime() time.Duration {
 }
 
 // updateWait is how long a repeat waits for the update budget before it is
-// posted as a new message instead: the rest of the timeout, once the call's
-// share is kept. Slack's budget (about 50 updates a minute) cannot refresh
-// more live messages than that; a storm of many fingerprints would
-// otherwise never drain.
+// posted as a new message instead: one interval of the channel's post rate
+// (1 s by default), within what the timeout leaves. Slack's budget (about
+// 50 updates a minute for the workspace) refreshes few live messages in a
+// storm; a push that waited longer for one would hold its queue consumer,
+// and the storm would drain at the pace of updates rather than of posts
+// (36 s instead of 12 s for BENCHMARKS.md's storm, with more messages,
+// since the records that waited were posted anew all the same).
 func (w *workspace) updateWait() time.Duration {
-	return w.cfg.Timeout - w.callTime()
+	postInterval := time.Duration(float64(time.Second) / w.cfg.RateLimit.PerSecond)
+	return min(w.cfg.Timeout-w.callTime(), postInterval)
 }
 
 // updateBudget waits, at most maxWait, for the workspace's chat.update
