@@ -101,7 +101,8 @@ type member struct {
 	assignment string // as Kafka encodes it; only a Stable group shows it
 }
 
-// New returns a watcher of cfg.Group. onChange, if not nil, is called from
+// New returns a watcher of cfg.Group that logs to logger (nil: nowhere).
+// onChange, if not nil, is called from
 // the polling goroutine (one call at a time; it should return quickly)
 // after each poll that finds something that can move a partition changed
 // since the poll before: the members (by member id), their assignments, or
@@ -116,6 +117,9 @@ func New(cfg Config, logger *zap.Logger, onChange func(View)) (*Watcher, error) 
 		return nil, errors.New("fleet: no consumer group")
 	case cfg.Interval < 0:
 		return nil, fmt.Errorf("fleet: negative interval %s", cfg.Interval)
+	}
+	if logger == nil {
+		logger = zap.NewNop()
 	}
 	interval := cfg.Interval
 	if interval == 0 {

@@ -76,6 +76,12 @@ func (v *views) count() int {
 	return len(v.all)
 }
 
+func (v *views) last() View {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.all[len(v.all)-1]
+}
+
 // since is whether a view like want came after the first n.
 func (v *views) since(n int, want View) bool {
 	v.mu.Lock()
@@ -205,16 +211,19 @@ func refusedAddr(t *testing.T) string {
 	return addr
 }
 
-// skewed is a clock the test moves ahead while the watcher reads it.
-type skewed struct{ ahead atomic.Int64 }
+// stopped is a clock that stands still until the test moves it, while the
+// watcher reads it.
+type stopped struct{ at atomic.Int64 }
 
-func (s *skewed) now() time.Time { return time.Now().Add(time.Duration(s.ahead.Load())) }
+func (s *stopped) now() time.Time { return time.Unix(0, s.at.Load()) }
 
 // With Kafka out of reach, Start succeeds, the count stays at 1, and the
 // failures are logged once, then once a minute, not at every poll.
 func TestKafkaOutOfReachIsLoggedOnceAMinute(t *testing.T) {
 	core, logs := observer.New(zapcore.InfoLevel)
-	clock := &skewed{}
+	clock := &stopped{}
+	start := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	clock.at.Store(start.UnixNano())
 	addr := refusedAddr(t)
 	w, v := watch(t, []string{addr}, zap.New(core), func(w *Watcher) {
 		w.timeout = 100 * time.Millisecond
@@ -225,7 +234,10 @@ func TestKafkaOutOfReachIsLoggedOnceAMinute(t *testing.T) {
 	assert.Equal(t, 0, v.count(), "nothing seen, nothing changed")
 	require.Equal(t, 1, logs.FilterLevelExact(zapcore.WarnLevel).Len(), "one warning for 5 failed polls")
 
-	clock.ahead.Store(int64(logEvery))
+	clock.at.Store(start.Add(logEvery - time.Nanosecond).UnixNano())
+	polled(t, w, 2)
+	require.Equal(t, 1, logs.FilterLevelExact(zapcore.WarnLevel).Len(), "not within the minute")
+	clock.at.Store(start.Add(logEvery).UnixNano())
 	polled(t, w, 2)
 	all := logs.FilterLevelExact(zapcore.WarnLevel).AllUntimed()
 	require.Len(t, all, 2, "a minute later, one more")
@@ -281,7 +293,7 @@ func TestNewRefusesWhatCannotBeWatched(t *testing.T) {
 	}
 	w, err := New(Config{Brokers: []string{"127.0.0.1:9092"}, Group: gw}, zap.NewNop(), nil)
 	require.NoError(t, err)
-	assert.Equal(t, DefaultInterval, w.interval)
+	assert.Equal(t, 500*time.Millisecond, w.interval, "the default")
 }
 
 func TestStartTwiceAndShutdownWithoutStart(t *testing.T) {
@@ -292,4 +304,74 @@ func TestStartTwiceAndShutdownWithoutStart(t *testing.T) {
 	assert.Error(t, w.Start(context.Background()))
 	require.NoError(t, w.Shutdown(context.Background()))
 	require.NoError(t, w.Shutdown(context.Background()), "twice")
+}
+
+// described answers the watcher's DescribeGroups with what the test sets:
+// the group as a coordinator could show it.
+type described struct {
+	mu      sync.Mutex
+	state   string
+	members map[string]string // member id: assignment
+}
+
+func (d *described) set(state string, members map[string]string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.state, d.members = state, members
+}
+
+func (d *described) answer(c *kfake.Cluster) func(kmsg.Request) (kmsg.Response, error, bool) {
+	return func(req kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		resp := req.ResponseKind().(*kmsg.DescribeGroupsResponse)
+		g := kmsg.NewDescribeGroupsResponseGroup()
+		g.Group, g.State, g.ProtocolType = gw, d.state, "consumer"
+		for id, assignment := range d.members {
+			m := kmsg.NewDescribeGroupsResponseGroupMember()
+			m.MemberID, m.MemberAssignment = id, []byte(assignment)
+			g.Members = append(g.Members, m)
+		}
+		resp.Groups = append(resp.Groups, g)
+		return resp, nil, true
+	}
+}
+
+// What can move a partition is a change: an assignment alone, one member
+// for another (a gateway restarted between two polls), the group leaving
+// or reaching Stable. What cannot is not: the steps of a rebalance, the
+// order in which members are listed.
+func TestWhatCanMoveAPartitionIsAChange(t *testing.T) {
+	c := cluster(t)
+	d := &described{}
+	d.set("Stable", map[string]string{"a": "p0 p1", "b": "p2"})
+	c.ControlKey(int16(kmsg.DescribeGroups), d.answer(c))
+	w, v := watch(t, c.ListenAddrs(), zap.NewNop(), nil)
+	require.Eventually(t, func() bool { return v.count() == 1 }, waitFor, tick)
+
+	for _, step := range []struct {
+		state   string
+		members map[string]string
+		change  bool
+	}{
+		{"Stable", map[string]string{"a": "p0 p1", "b": "p2"}, false},
+		{"Stable", map[string]string{"b": "p2", "a": "p0 p1"}, false},
+		{"Stable", map[string]string{"a": "p0", "b": "p1 p2"}, true},
+		{"Stable", map[string]string{"a": "p0", "c": "p1 p2"}, true},
+		{"PreparingRebalance", map[string]string{"a": "", "c": ""}, true},
+		{"CompletingRebalance", map[string]string{"a": "", "c": ""}, false},
+		{"Stable", map[string]string{"a": "", "c": ""}, true},
+		{"Stable", map[string]string{"a": ""}, true},
+	} {
+		n := v.count()
+		d.set(step.state, step.members)
+		polled(t, w, 3) // one poll may have begun before the set
+		want := n
+		if step.change {
+			want++
+		}
+		require.Equal(t, want, v.count(), "%+v", step)
+	}
+	assert.Equal(t, View{Members: 1, Stable: true}, v.last())
 }
