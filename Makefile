@@ -196,7 +196,7 @@ $(TOOLS_BIN)/.telemetrygen-$(TELEMETRYGEN_VERSION):
 ## cannot be told apart. Not part of make test: about 12 minutes on 2 CPUs.
 ## MUTATION_ROOT=1 adds the root package (136 mutants, each running its
 ## tests, about 45 s: an hour or more).
-MUTATION_PKGS ?= ./internal/dynchannel ./internal/group ./internal/interact ./internal/logcopy ./internal/mutes ./internal/render ./internal/selection \
+MUTATION_PKGS ?= ./internal/dynchannel ./internal/fleet ./internal/group ./internal/interact ./internal/logcopy ./internal/mutes ./internal/render ./internal/selection \
 	./internal/slackclient ./internal/slackemu ./internal/threads $(if $(MUTATION_ROOT),.)
 MUTATION_WORKERS ?= 2
 MUTATION_TIMEOUT_COEFFICIENT ?= 10

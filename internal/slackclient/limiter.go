@@ -28,6 +28,9 @@ type Limiter struct {
 	// pauses counts Retry-After pauses, so a caller that slept through one
 	// takes a new slot.
 	pauses int
+	// pausedUntil is when the latest Retry-After pause ends: a new rate
+	// never brings the next slot before it.
+	pausedUntil time.Time
 
 	now func() time.Time // time.Now; tests read a clock of their own
 }
@@ -49,16 +52,23 @@ const NoMaxWait = time.Duration(math.MaxInt64)
 // once.
 func NewLimiter(perSecond float64, burst int) *Limiter {
 	burst = max(burst, 1)
-	interval := maxSpan
+	interval, tolerance := pace(perSecond, burst)
+	return &Limiter{interval: interval, tolerance: tolerance, burst: burst, now: time.Now}
+}
+
+// pace is the interval between posts at (a little under) perSecond, and the
+// tolerance that lets burst of them go at once.
+func pace(perSecond float64, burst int) (interval, tolerance time.Duration) {
+	interval = maxSpan
 	if seconds := 1 / (perSecond * headroom); seconds*float64(time.Second) < float64(maxSpan) {
 		interval = time.Duration(seconds * float64(time.Second))
 	}
 	// burst-1 intervals, unless that would pass maxSpan.
-	tolerance := maxSpan
+	tolerance = maxSpan
 	if interval == 0 || int64(burst-1) <= int64(maxSpan/interval) {
 		tolerance = time.Duration(burst-1) * interval
 	}
-	return &Limiter{interval: interval, tolerance: tolerance, burst: burst, now: time.Now}
+	return interval, tolerance
 }
 
 // WaitTooLongError says the next slot is further away than the caller can
@@ -180,9 +190,39 @@ func (l *Limiter) Spent(at time.Time) {
 func (l *Limiter) Pause(d time.Duration) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.tat = later(l.tat, l.now().Add(d).Add(l.tolerance))
+	end := l.now().Add(d)
+	l.tat = later(l.tat, end.Add(l.tolerance))
+	l.pausedUntil = later(l.pausedUntil, end)
 	l.pauses++
 }
+
+// SetRate changes the pace to (a little under) perSecond posts on average,
+// keeping the burst: for a budget shared by a fleet whose size changes.
+//
+// What is spent stays spent, counted in slots: the posts that used part of
+// the burst, or ran ahead of the old pace, are paid back at the new one, so
+// the next slot is as many new intervals away as it was old ones (a halved
+// rate puts it twice as far; a doubled one, half as far). A Retry-After pause
+// in force still ends when it did, with no burst after it. Slots already
+// handed to waiting callers keep their times; they count in what is spent.
+func (l *Limiter) SetRate(perSecond float64) {
+	interval, tolerance := pace(perSecond, l.burst)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	if l.interval > 0 { // at an unbounded pace nothing but a pause is spent
+		debt := float64(max(l.tat.Sub(now), 0)) / float64(l.interval) * float64(interval)
+		l.tat = now.Add(time.Duration(min(debt, float64(maxAhead))))
+	}
+	if l.pausedUntil.After(now) {
+		l.tat = later(l.tat, l.pausedUntil.Add(tolerance))
+	}
+	l.interval, l.tolerance = interval, tolerance
+}
+
+// maxAhead bounds how far ahead of now a new rate may put the schedule:
+// past the slowest pace's interval and tolerance, within time arithmetic.
+const maxAhead = 2 * maxSpan
 
 func later(a, b time.Time) time.Time {
 	if b.After(a) {

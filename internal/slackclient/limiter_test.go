@@ -314,3 +314,143 @@ func TestPostsWithinABurstOfIntervalsStillCount(t *testing.T) {
 	}
 	assert.Equal(t, 2, l.Available(), "three posts 2.5 s ago at 1/s: two slots have come back since")
 }
+
+// fakeClocked is a limiter at perSecond and burst that reads c.
+func fakeClocked(c *clock, perSecond float64, burst int) *Limiter {
+	l := NewLimiter(perSecond, burst)
+	l.now = c.now
+	return l
+}
+
+// nextSlot is how far away the next slot is, taking nothing.
+func nextSlot(t *testing.T, l *Limiter) time.Duration {
+	t.Helper()
+	if l.Available() > 0 {
+		return 0
+	}
+	var wait *WaitTooLongError
+	require.ErrorAs(t, l.Wait(context.Background(), 0, 0), &wait)
+	return wait.Delay
+}
+
+func newClock() *clock { return &clock{at: time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)} }
+
+// A fleet that grows halves each gateway's share of the chat.update
+// budget: the slot already spent is paid back at the new pace, so the
+// next one is twice as far, and the ones after it too.
+func TestAHalvedRateSpacesTheNextSlotsTwiceAsFar(t *testing.T) {
+	c := newClock()
+	l := fakeClocked(c, 1, 1)
+	require.NoError(t, l.Wait(context.Background(), 0, 0))
+	require.Equal(t, paced(1), nextSlot(t, l))
+
+	l.SetRate(0.5)
+	assert.Equal(t, paced(0.5), nextSlot(t, l), "the next slot is twice as far")
+	c.at = c.at.Add(paced(0.5))
+	require.NoError(t, l.Wait(context.Background(), 0, 0))
+	assert.Equal(t, paced(0.5), nextSlot(t, l), "and the one after it too")
+}
+
+// A fleet that shrinks doubles the share: the next slot comes in half the
+// time.
+func TestADoubledRateBringsTheNextSlotTwiceAsNear(t *testing.T) {
+	c := newClock()
+	l := fakeClocked(c, 1, 1)
+	require.NoError(t, l.Wait(context.Background(), 0, 0))
+	l.SetRate(2)
+	assert.Equal(t, paced(2), nextSlot(t, l))
+}
+
+// What is spent of the burst stays spent: it comes back at the new pace.
+func TestANewRateKeepsTheBurstSpent(t *testing.T) {
+	c := newClock()
+	l := fakeClocked(c, 10, 3)
+	require.NoError(t, l.Wait(context.Background(), 0, 0))
+	l.SetRate(5)
+	assert.Equal(t, 2, l.Available(), "one of three spent, before and after")
+	for range 2 {
+		require.NoError(t, l.Wait(context.Background(), 0, 0))
+	}
+	assert.Equal(t, paced(5), nextSlot(t, l))
+	c.at = c.at.Add(3*paced(5) - time.Nanosecond)
+	assert.Equal(t, 2, l.Available(), "three slots come back in three new intervals, not sooner")
+	c.at = c.at.Add(time.Nanosecond)
+	assert.Equal(t, 3, l.Available())
+}
+
+// A Retry-After pause in force stays in force whatever the new rate, and
+// no burst follows it.
+func TestAPauseInForceOutlastsANewRate(t *testing.T) {
+	c := newClock()
+	l := fakeClocked(c, 1, 3)
+	l.Pause(10 * time.Second)
+	l.SetRate(100)
+	assert.Equal(t, 10*time.Second, nextSlot(t, l), "the pause ends when it did")
+	c.at = c.at.Add(10 * time.Second)
+	assert.Equal(t, 1, l.Available(), "one slot at the pause's end, not a burst")
+	require.NoError(t, l.Wait(context.Background(), 0, 0))
+	assert.Equal(t, paced(100), nextSlot(t, l), "then the new pace")
+}
+
+// A pause that has ended is spent like any post: what came back of the
+// burst since stays there under a new rate.
+func TestAPauseThatEndedHoldsNothingUnderANewRate(t *testing.T) {
+	c := newClock()
+	l := fakeClocked(c, 1, 3)
+	l.Pause(time.Second)
+	c.at = c.at.Add(time.Second + 2*paced(1))
+	require.Equal(t, 3, l.Available())
+	l.SetRate(0.5)
+	assert.Equal(t, 3, l.Available())
+}
+
+// From an unbounded rate (an interval of 0) only a pause is spent, and it
+// ends when it did.
+func TestFromAnUnboundedRateOnlyThePauseCarriesOver(t *testing.T) {
+	c := newClock()
+	l := fakeClocked(c, math.MaxFloat64, 1)
+	require.NoError(t, l.Wait(context.Background(), 0, 0))
+	l.Pause(time.Second)
+	l.SetRate(1)
+	assert.Equal(t, time.Second, nextSlot(t, l))
+	c.at = c.at.Add(time.Second)
+	require.NoError(t, l.Wait(context.Background(), 0, 0))
+	assert.Equal(t, paced(1), nextSlot(t, l))
+}
+
+// At the slowest rates the schedule a new rate computes is bounded, never
+// wrapped around into the past: a spent burst stays spent.
+func TestANewRateAtTheSlowestRatesStaysFinite(t *testing.T) {
+	c := newClock()
+	l := fakeClocked(c, 1e-9, 3) // an interval of about 32 years
+	for range 3 {
+		require.NoError(t, l.Wait(context.Background(), 0, 0))
+	}
+	l.SetRate(1e-10) // three intervals of 100 years (the bound) to pay back
+	assert.Equal(t, 0, l.Available())
+	assert.Greater(t, nextSlot(t, l), 50*365*24*time.Hour)
+}
+
+// SetRate is safe beside callers that wait, take and pause (run with -race).
+func TestSetRateIsSafeForConcurrentUse(t *testing.T) {
+	l := NewLimiter(1000, 3)
+	var wg sync.WaitGroup
+	for i := range 4 {
+		wg.Go(func() {
+			for j := range 50 {
+				switch (i + j) % 4 {
+				case 0:
+					l.SetRate(float64(500 + 100*j))
+				case 1:
+					_ = l.Wait(context.Background(), 10*time.Millisecond, 0)
+				case 2:
+					l.Pause(time.Microsecond)
+				default:
+					_ = l.Available()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	assert.LessOrEqual(t, l.Available(), 3)
+}
