@@ -27,12 +27,12 @@ func TestFleetMistakesAreRefusedNamingTheKey(t *testing.T) {
 	for name, tc := range map[string]struct{ yaml, want string }{
 		"with a webhook": {"webhook_url: https://hooks.slack.com/services/T/B/hidden-part\nthreads:\n  fleet:\n    brokers: [k:9092]\n    group_id: g\n",
 			"threads.fleet: needs threads"},
-		"threads off":       {interactiveYAML + "threads:\n  enabled: false\n  fleet:\n    brokers: [k:9092]\n    group_id: g\n", "threads.fleet: needs threads"},
-		"no brokers":        {interactiveYAML + "threads:\n  fleet:\n    group_id: g\n", "threads.fleet.brokers: give the fleet's brokers"},
-		"an empty broker":   {interactiveYAML + "threads:\n  fleet:\n    brokers: [\"\"]\n    group_id: g\n", "threads.fleet.brokers"},
-		"no group":          {interactiveYAML + "threads:\n  fleet:\n    brokers: [k:9092]\n", "threads.fleet.group_id: give the consumer group"},
-		"a poll too often":  {interactiveYAML + "threads:\n  fleet:\n    brokers: [k:9092]\n    group_id: g\n    poll_interval: 10ms\n", "threads.fleet.poll_interval: must be at least 100ms"},
-		"a negative poll":   {interactiveYAML + "threads:\n  fleet:\n    brokers: [k:9092]\n    group_id: g\n    poll_interval: -1s\n", "threads.fleet.poll_interval"},
+		"threads off":      {interactiveYAML + "threads:\n  enabled: false\n  fleet:\n    brokers: [k:9092]\n    group_id: g\n", "threads.fleet: needs threads"},
+		"no brokers":       {interactiveYAML + "threads:\n  fleet:\n    group_id: g\n", "threads.fleet.brokers: give the fleet's brokers"},
+		"an empty broker":  {interactiveYAML + "threads:\n  fleet:\n    brokers: [\"\"]\n    group_id: g\n", "threads.fleet.brokers"},
+		"no group":         {interactiveYAML + "threads:\n  fleet:\n    brokers: [k:9092]\n", "threads.fleet.group_id: give the consumer group"},
+		"a poll too often": {interactiveYAML + "threads:\n  fleet:\n    brokers: [k:9092]\n    group_id: g\n    poll_interval: 10ms\n", "threads.fleet.poll_interval: must be at least 100ms"},
+		"a negative poll":  {interactiveYAML + "threads:\n  fleet:\n    brokers: [k:9092]\n    group_id: g\n    poll_interval: -1s\n", "threads.fleet.poll_interval"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			cfg, err := abuseLoad(t, tc.yaml)
