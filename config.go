@@ -21,6 +21,7 @@ import (
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
 
 	"github.com/slackexporter/slackexporter/internal/dynchannel"
+	"github.com/slackexporter/slackexporter/internal/fleet"
 	"github.com/slackexporter/slackexporter/internal/render"
 	"github.com/slackexporter/slackexporter/internal/selection"
 )
@@ -181,7 +182,7 @@ type FleetConfig struct {
 
 // defaultFleetPollInterval: well under the kafka receiver's default
 // heartbeat (3 s).
-const defaultFleetPollInterval = 500 * time.Millisecond
+const defaultFleetPollInterval = fleet.DefaultInterval
 
 // InteractivityConfig receives clicks from Slack: over Socket Mode (an
 // app-level token, no public endpoint) or at a request URL (Slack POSTs to

@@ -21,6 +21,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/slackexporter/slackexporter/internal/dynchannel"
+	"github.com/slackexporter/slackexporter/internal/fleet"
 	"github.com/slackexporter/slackexporter/internal/group"
 	"github.com/slackexporter/slackexporter/internal/interact"
 	"github.com/slackexporter/slackexporter/internal/logcopy"
@@ -56,6 +57,9 @@ type slackExporter struct {
 	// The background loop that marks fingerprints quiet, with threads.
 	stopQuiet context.CancelFunc
 	quietDone chan struct{}
+	// fleet watches the consumer group of a fleet's gateways
+	// (threads.fleet).
+	fleet *fleet.Watcher
 
 	defaultKey string
 	// api is the Web API client (token mode), set at start.

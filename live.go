@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.uber.org/zap"
 
+	"github.com/slackexporter/slackexporter/internal/fleet"
 	"github.com/slackexporter/slackexporter/internal/group"
 	"github.com/slackexporter/slackexporter/internal/slackclient"
 	"github.com/slackexporter/slackexporter/internal/threads"
@@ -253,10 +254,44 @@ func (e *slackExporter) startThreads(ctx context.Context, host component.Host) e
 	loopCtx, cancel := context.WithCancel(context.Background())
 	e.stopQuiet, e.quietDone = cancel, make(chan struct{})
 	go e.quietLoop(loopCtx)
+	return e.startFleet(ctx)
+}
+
+// startFleet watches the gateways' consumer group (threads.fleet): each
+// gateway spends its share of the workspace's chat.update budget, and after
+// any change in the group, which may have handed a channel away and back,
+// reads each channel back before delivering there again.
+func (e *slackExporter) startFleet(ctx context.Context) error {
+	f := e.cfg.Threads.Fleet
+	if f == nil {
+		return nil
+	}
+	budget := e.cfg.Threads.UpdatesPerMinute
+	w, err := fleet.New(fleet.Config{Brokers: f.Brokers, Group: f.GroupID, Interval: fleetPollInterval(f)}, e.logger, func(v fleet.View) {
+		share := budget / float64(v.Members)
+		e.updates.SetRate(share / 60)
+		if v.Stable {
+			e.logger.Info("The fleet's consumer group changed: channels are read back before their next delivery",
+				zap.Int("gateways", v.Members), zap.Float64("updates_per_minute", share))
+		}
+		e.rebalanced()
+	})
+	if err != nil {
+		return fmt.Errorf("threads.fleet: %w", err)
+	}
+	if err := w.Start(ctx); err != nil {
+		return fmt.Errorf("threads.fleet: %w", err)
+	}
+	e.fleet = w
 	return nil
 }
 
 func (e *slackExporter) stopThreads(ctx context.Context) error {
+	if e.fleet != nil {
+		if err := e.fleet.Shutdown(ctx); err != nil {
+			return err
+		}
+	}
 	if e.stopQuiet != nil {
 		e.stopQuiet()
 		<-e.quietDone

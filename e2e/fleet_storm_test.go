@@ -475,8 +475,8 @@ func (r fleetReport) markdown() string {
 	p("burst of 3 posts: most likely pacing from when the burst was reserved rather than when it reached Slack (the\n")
 	p("exporter's 2%% margin eaten by the burst's own latency). At most one per channel and move.\n\n")
 	p("chat.update calls accepted: %d in all, at most %d in any 60 s of the run; the workspace's budget is about 50 a\n", r.updates, r.maxUpdatesPerMinute)
-	p("minute for the whole fleet, so slack.yaml gives each of the %d gateways a third of it (`threads.updates_per_minute`,\n", r.gateways)
-	p("`SLACK_UPDATES_PER_MINUTE`, default 16).\n\n")
+	p("minute for the whole fleet: with `threads.fleet`, each of the %d gateways watches the consumer group and spends\n", r.gateways)
+	p("`threads.updates_per_minute` divided by the gateways in it (a dead one's share goes back once the group drops it).\n\n")
 	p(`## Configuration
 
 - [examples/fleet/slack.yaml](../examples/fleet/slack.yaml): the one source of routing, the slack exporter's
