@@ -106,3 +106,29 @@ func BenchmarkSelectFiveConditionsThreeRoutes(b *testing.B) {
 func BenchmarkSelectKeepAll(b *testing.B) {
 	benchmarkSelect(b, Config{MinSeverity: plog.SeverityNumberTrace, DefaultDestination: "d"})
 }
+
+// BenchmarkSelectKeepAllRouted: every record is kept, as in
+// BenchmarkSelectKeepAll, but through a route, so each is tagged with a
+// destination other than the default.
+func BenchmarkSelectKeepAllRouted(b *testing.B) {
+	benchmarkSelect(b, Config{
+		MinSeverity:        plog.SeverityNumberTrace,
+		Routes:             []Route{{Condition: `resource.attributes["service.name"] != nil`, Destination: "r"}},
+		DefaultDestination: "d",
+	})
+}
+
+// BenchmarkSelectKeepHalfOfEachScope: every other record of benchLogs is
+// DEBUG and dropped, so each kept record is copied alone, into a scope
+// copied once for 50.
+func BenchmarkSelectKeepHalfOfEachScope(b *testing.B) {
+	ld := benchLogs()
+	for _, rl := range ld.ResourceLogs().All() {
+		for i, lr := range rl.ScopeLogs().At(0).LogRecords().All() {
+			if i%2 == 1 {
+				lr.SetSeverityNumber(plog.SeverityNumberDebug)
+			}
+		}
+	}
+	benchmarkSelectLogs(b, Config{MinSeverity: plog.SeverityNumberInfo, DefaultDestination: "d"}, ld)
+}
