@@ -75,7 +75,7 @@ func NewRouter(cfg *Config, set component.TelemetrySettings) (*Router, error) {
 // one Owned per owner in a stable order, and how many records it dropped.
 // ld is never modified.
 func (r *Router) Split(ctx context.Context, ld plog.Logs) (owned []Owned, filtered int) {
-	kept, filtered := r.selector.Select(ctx, ld)
+	kept, filtered := r.selector.SelectCopies(ctx, ld)
 	if kept.LogRecordCount() == 0 {
 		return nil, filtered
 	}

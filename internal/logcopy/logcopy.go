@@ -8,12 +8,11 @@ import "go.opentelemetry.io/collector/pdata/plog"
 // Builder appends copies of records. Records must be appended in the order
 // of their source, as when walking it.
 type Builder struct {
-	out            plog.Logs
-	tagKey         string
-	srcRL, dstRL   plog.ResourceLogs
-	srcSL, dstSL   plog.ScopeLogs
-	tag            string
-	started, fresh bool
+	out          plog.Logs
+	tagKey       string
+	srcRL, dstRL plog.ResourceLogs
+	srcSL, dstSL plog.ScopeLogs
+	tag          string
 }
 
 // New returns an empty Builder.
@@ -35,24 +34,49 @@ func (b *Builder) Append(rl plog.ResourceLogs, sl plog.ScopeLogs, lr plog.LogRec
 // AppendTagged is Append into a scope whose tag attribute is tag: records
 // of one source scope with different tags go to different copies of it.
 func (b *Builder) AppendTagged(rl plog.ResourceLogs, sl plog.ScopeLogs, lr plog.LogRecord, tag string) plog.LogRecord {
-	if !b.started || rl != b.srcRL {
-		b.srcRL, b.dstRL = rl, b.out.ResourceLogs().AppendEmpty()
-		rl.Resource().CopyTo(b.dstRL.Resource())
-		b.dstRL.SetSchemaUrl(rl.SchemaUrl())
-		b.started, b.fresh = true, true
-	}
-	if b.fresh || sl != b.srcSL || tag != b.tag {
-		b.srcSL, b.dstSL, b.tag = sl, b.dstRL.ScopeLogs().AppendEmpty(), tag
+	b.resource(rl)
+	if sl != b.srcSL || tag != b.tag {
+		b.newScope(sl, tag)
 		sl.Scope().CopyTo(b.dstSL.Scope())
 		b.dstSL.SetSchemaUrl(sl.SchemaUrl())
-		if b.tagKey != "" {
-			b.dstSL.Scope().Attributes().PutStr(b.tagKey, tag)
-		}
-		b.fresh = false
+		b.tagScope()
 	}
 	out := b.dstSL.LogRecords().AppendEmpty()
 	lr.CopyTo(out)
 	return out
+}
+
+// AppendScope copies all of scope sl of resource rl, records included, in
+// one go (pdata sizes the record slice once), tagged as AppendTagged does.
+func (b *Builder) AppendScope(rl plog.ResourceLogs, sl plog.ScopeLogs, tag string) {
+	b.resource(rl)
+	b.newScope(sl, tag)
+	sl.CopyTo(b.dstSL)
+	b.tagScope()
+}
+
+// resource makes the copy of rl the one records go to, copying rl when it
+// is not already. Scopes of a new resource are new too: a scope belongs to
+// one resource.
+func (b *Builder) resource(rl plog.ResourceLogs) {
+	if rl == b.srcRL {
+		return
+	}
+	b.srcRL, b.dstRL = rl, b.out.ResourceLogs().AppendEmpty()
+	rl.Resource().CopyTo(b.dstRL.Resource())
+	b.dstRL.SetSchemaUrl(rl.SchemaUrl())
+}
+
+func (b *Builder) newScope(sl plog.ScopeLogs, tag string) {
+	b.srcSL, b.dstSL, b.tag = sl, b.dstRL.ScopeLogs().AppendEmpty(), tag
+}
+
+// tagScope puts the tag on the current copied scope, over any value the
+// source scope had.
+func (b *Builder) tagScope() {
+	if b.tagKey != "" {
+		b.dstSL.Scope().Attributes().PutStr(b.tagKey, b.tag)
+	}
 }
 
 // Logs returns what was appended.

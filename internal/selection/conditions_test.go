@@ -32,8 +32,9 @@ func TestEachKindOfConditionWorksAlone(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.cfg.MinSeverity, tt.cfg.DefaultDestination = plog.SeverityNumberWarn, "d"
-			kept, filtered := newSelector(t, tt.cfg).Select(context.Background(), in())
-			assert.Equal(t, tt.want, bodies(kept))
+			s := newSelector(t, tt.cfg)
+			kept, filtered := s.Select(context.Background(), in())
+			assert.Equal(t, tt.want, bodies(s, kept))
 			assert.Equal(t, 2-len(tt.want), filtered)
 		})
 	}

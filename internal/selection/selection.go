@@ -89,19 +89,32 @@ func New(cfg Config, set component.TelemetrySettings) (*Selector, error) {
 	return s, nil
 }
 
-// Select returns copies of the records that go to Slack, and how many
-// records it dropped. Each kept record's scope is tagged with its
-// destination in DestinationAttribute. ld is never modified. Records below
-// the minimum severity cost one comparison; a condition that reads only the
-// resource is evaluated once per resource.
+// Select returns the records that go to Slack, and how many records it
+// dropped. ld is never modified. When it keeps every record of ld for the
+// default destination it returns ld itself (untagged: see DestinationOf),
+// and the caller must not modify it either; otherwise it returns copies,
+// each scope tagged with its records' destination in DestinationAttribute
+// (a scope all of whose records are kept is copied in one go). Records
+// below the minimum severity cost one comparison; a condition that reads
+// only the resource is evaluated once per resource.
 func (s *Selector) Select(ctx context.Context, ld plog.Logs) (kept plog.Logs, filtered int) {
-	out := logcopy.NewTagged(DestinationAttribute)
+	return s.selectInto(ctx, ld, logcopy.NewKept(ld, DestinationAttribute, s.defaultDestination))
+}
+
+// SelectCopies is Select for a caller that reads each record's destination
+// with Destination alone: it always returns copies, every scope tagged.
+func (s *Selector) SelectCopies(ctx context.Context, ld plog.Logs) (kept plog.Logs, filtered int) {
+	return s.selectInto(ctx, ld, logcopy.NewKeptCopies(DestinationAttribute))
+}
+
+func (s *Selector) selectInto(ctx context.Context, ld plog.Logs, out *logcopy.Kept) (kept plog.Logs, filtered int) {
 	eval := evaluation{ctx: ctx, logger: s.logger, resource: make([]uint8, s.resourceSlots), resolved: make([]string, len(s.routes))}
 	for _, rl := range ld.ResourceLogs().All() {
 		eval.newResource(rl)
 		for _, sl := range rl.ScopeLogs().All() {
 			eval.sl = sl
-			for _, lr := range sl.LogRecords().All() {
+			out.Scope(rl, sl)
+			for i, lr := range sl.LogRecords().All() {
 				if Severity(lr) < s.minSeverity {
 					filtered++
 					continue
@@ -113,7 +126,7 @@ func (s *Selector) Select(ctx context.Context, ld plog.Logs) (kept plog.Logs, fi
 					filtered++
 					continue
 				}
-				out.AppendTagged(rl, sl, lr, destination)
+				out.Keep(i, lr, destination)
 			}
 		}
 	}
@@ -156,9 +169,20 @@ func (e *evaluation) destinationOf(i int, r route) string {
 	return e.resolved[i]
 }
 
+// DestinationOf is the destination of a record Select kept: Destination,
+// or the default destination for a record of an untagged scope (Select
+// hands on untagged the input it keeps whole for the default destination).
+func (s *Selector) DestinationOf(sl plog.ScopeLogs, lr plog.LogRecord) string {
+	if d := Destination(sl, lr); d != "" {
+		return d
+	}
+	return s.defaultDestination
+}
+
 // Destination is the destination a queued record was routed to: its
 // scope's tag, or, for records queued by an earlier release, its own
-// attribute; "" if neither is there.
+// attribute; "" if neither is there (the default destination, see
+// DestinationOf).
 func Destination(sl plog.ScopeLogs, lr plog.LogRecord) string {
 	if v, ok := lr.Attributes().Get(DestinationAttribute); ok {
 		return v.Str()

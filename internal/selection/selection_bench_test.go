@@ -101,8 +101,35 @@ func BenchmarkSelectFiveConditionsThreeRoutes(b *testing.B) {
 }
 
 // BenchmarkSelectKeepAll: every record is kept, 100 to a resource, as when
-// an application's batch is all errors: what copying a kept record costs
-// when its resource and scope are copied once for many.
+// an application's batch is all errors, and goes to the default
+// destination: Select hands the input on as it is, copying nothing.
 func BenchmarkSelectKeepAll(b *testing.B) {
 	benchmarkSelect(b, Config{MinSeverity: plog.SeverityNumberTrace, DefaultDestination: "d"})
+}
+
+// BenchmarkSelectKeepAllRouted: every record is kept, as in
+// BenchmarkSelectKeepAll, but through a route: each scope is copied (in one
+// go) and tagged. What copying a kept record costs when its resource and
+// scope are copied once for many.
+func BenchmarkSelectKeepAllRouted(b *testing.B) {
+	benchmarkSelect(b, Config{
+		MinSeverity:        plog.SeverityNumberTrace,
+		Routes:             []Route{{Condition: `resource.attributes["service.name"] != nil`, Destination: "r"}},
+		DefaultDestination: "d",
+	})
+}
+
+// BenchmarkSelectKeepHalfOfEachScope: every other record of benchLogs is
+// DEBUG and dropped, so each kept record is copied alone, into a scope
+// copied once for 50.
+func BenchmarkSelectKeepHalfOfEachScope(b *testing.B) {
+	ld := benchLogs()
+	for _, rl := range ld.ResourceLogs().All() {
+		for i, lr := range rl.ScopeLogs().At(0).LogRecords().All() {
+			if i%2 == 1 {
+				lr.SetSeverityNumber(plog.SeverityNumberDebug)
+			}
+		}
+	}
+	benchmarkSelectLogs(b, Config{MinSeverity: plog.SeverityNumberInfo, DefaultDestination: "d"}, ld)
 }

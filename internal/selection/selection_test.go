@@ -36,12 +36,14 @@ func logsOf(recs ...rec) plog.Logs {
 	return ld
 }
 
-func bodies(ld plog.Logs) map[string]string {
+// bodies maps each kept record's body to its destination, read as the
+// exporter reads it.
+func bodies(s *Selector, ld plog.Logs) map[string]string {
 	out := map[string]string{}
 	for _, rl := range ld.ResourceLogs().All() {
 		for _, sl := range rl.ScopeLogs().All() {
 			for _, lr := range sl.LogRecords().All() {
-				out[lr.Body().Str()] = Destination(sl, lr)
+				out[lr.Body().Str()] = s.DestinationOf(sl, lr)
 			}
 		}
 	}
@@ -72,7 +74,7 @@ func TestSeverityFilterUsesNumberThenText(t *testing.T) {
 	kept, filtered := s.Select(context.Background(), in)
 	assert.Equal(t, map[string]string{
 		"error": "default", "fatal": "default", "text error": "default", "text err": "default", "text critical": "default",
-	}, bodies(kept))
+	}, bodies(s, kept))
 	assert.Equal(t, 4, filtered)
 	assert.Equal(t, 9, in.LogRecordCount(), "the input is never modified")
 	assert.Empty(t, Destination(in.ResourceLogs().At(1).ScopeLogs().At(0), in.ResourceLogs().At(1).ScopeLogs().At(0).LogRecords().At(0)),
@@ -103,7 +105,7 @@ func TestIncludeExcludeAndRoutes(t *testing.T) {
 		"prod error": "prod",
 		"dev fatal":  "pager",
 		"dev warn":   "never reached for prod",
-	}, bodies(kept))
+	}, bodies(s, kept))
 	assert.Equal(t, 2, filtered)
 }
 
@@ -207,7 +209,7 @@ func TestResourceConditionsAreDecidedPerResourceAndRecordOnesPerRecord(t *testin
 		"prod//": "prod", "prod//pay": "prod",
 		"stage//": "default", "stage//pay": "pay-stage",
 		"dev//": "default", "dev//pay": "default",
-	}, bodies(kept), "a resource env of dev drops nothing: the exclude reads the record's env")
+	}, bodies(s, kept), "a resource env of dev drops nothing: the exclude reads the record's env")
 	assert.Equal(t, 3, filtered, "the records whose own env is dev")
 
 	// Records of one scope routed apart go to two tagged copies of it.
@@ -255,7 +257,70 @@ func TestResolvedRoutesNameTheirDestinationPerRecordOrPerResource(t *testing.T) 
 		"pay-0": "rec:pay-0", "pay-1": "team:pay", "pay-2": "team:pay", "pay-3": "rec:pay-3",
 		"ship-0": "rec:ship-0", "ship-1": "team:ship", "ship-2": "team:ship", "ship-3": "rec:ship-3",
 		"-0": "rec:-0", "-1": "default", "-2": "default", "-3": "rec:-3",
-	}, bodies(kept))
+	}, bodies(s, kept))
 	assert.Equal(t, 6, perRecord, "once per matching record")
 	assert.Equal(t, 2, perResource, "once per resource that matched, however many of its records did")
+}
+
+// Select keeps a batch whose every record goes to the default destination
+// by handing on the batch itself: nothing copied, nothing tagged. Any other
+// batch is copied and each copied scope tagged; SelectCopies always copies.
+// The input is never modified.
+func TestSelectHandsOnItsInputOnlyWhenItKeepsAllOfItForTheDefault(t *testing.T) {
+	s := newSelector(t, Config{
+		MinSeverity:        plog.SeverityNumberError,
+		Routes:             []Route{{Condition: `resource.attributes["deployment.environment"] == "prod"`, Destination: "prod"}},
+		DefaultDestination: "d",
+	})
+	errors := []rec{
+		{service: "a", env: "dev", severity: plog.SeverityNumberError, body: "a"},
+		{service: "b", env: "dev", severity: plog.SeverityNumberFatal, body: "b"},
+	}
+	for _, tt := range []struct {
+		name   string
+		in     plog.Logs
+		copies bool
+		shared bool
+		want   map[string]string
+	}{
+		{"all kept for the default", logsOf(errors...), false, true, map[string]string{"a": "d", "b": "d"}},
+		{"copies asked for", logsOf(errors...), true, false, map[string]string{"a": "d", "b": "d"}},
+		{"one dropped", logsOf(append(errors, rec{service: "c", env: "dev", severity: plog.SeverityNumberInfo, body: "c"})...),
+			false, false, map[string]string{"a": "d", "b": "d"}},
+		{"one routed", logsOf(append(errors, rec{service: "c", env: "prod", severity: plog.SeverityNumberError, body: "c"})...),
+			false, false, map[string]string{"a": "d", "b": "d", "c": "prod"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			before := marshal(t, tt.in)
+			selectFn := s.Select
+			if tt.copies {
+				selectFn = s.SelectCopies
+			}
+			kept, _ := selectFn(context.Background(), tt.in)
+			assert.Equal(t, tt.shared, same(kept, tt.in), "the input itself")
+			assert.Equal(t, tt.want, bodies(s, kept))
+			if !tt.shared {
+				for _, rl := range kept.ResourceLogs().All() {
+					for _, sl := range rl.ScopeLogs().All() {
+						assert.Equal(t, tt.want[sl.LogRecords().At(0).Body().Str()], Destination(sl, sl.LogRecords().At(0)),
+							"every copied scope is tagged")
+					}
+				}
+			}
+			assert.Equal(t, before, marshal(t, tt.in), "the input is never modified")
+		})
+	}
+}
+
+// same reports whether a and b are one plog.Logs, not two with equal
+// contents.
+func same(a, b plog.Logs) bool {
+	return a == b
+}
+
+func marshal(t *testing.T, ld plog.Logs) string {
+	t.Helper()
+	b, err := (&plog.JSONMarshaler{}).MarshalLogs(ld)
+	require.NoError(t, err)
+	return string(b)
 }

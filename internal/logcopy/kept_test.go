@@ -1,0 +1,242 @@
+package logcopy
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/plog"
+)
+
+// walk walks src with k: a record whose body is in tags is kept with that
+// tag, any other is dropped.
+func walk(k *Kept, src plog.Logs, tags map[string]string) plog.Logs {
+	for _, rl := range src.ResourceLogs().All() {
+		for _, sl := range rl.ScopeLogs().All() {
+			k.Scope(rl, sl)
+			for i, lr := range sl.LogRecords().All() {
+				if tag, ok := tags[lr.Body().Str()]; ok {
+					k.Keep(i, lr, tag)
+				}
+			}
+		}
+	}
+	return k.Logs()
+}
+
+// all tags every record of src with tag.
+func all(src plog.Logs, tag string) map[string]string {
+	tags := map[string]string{}
+	for _, rl := range src.ResourceLogs().All() {
+		for _, sl := range rl.ScopeLogs().All() {
+			for _, lr := range sl.LogRecords().All() {
+				tags[lr.Body().Str()] = tag
+			}
+		}
+	}
+	return tags
+}
+
+// scopes lists each scope of ld as "service scope tag: bodies", the tag
+// "-" when the scope has none.
+func scopes(ld plog.Logs) []string {
+	var out []string
+	for _, rl := range ld.ResourceLogs().All() {
+		svc, _ := rl.Resource().Attributes().Get("service.name")
+		for _, sl := range rl.ScopeLogs().All() {
+			tag := "-"
+			if v, ok := sl.Scope().Attributes().Get("dest"); ok {
+				tag = v.Str()
+			}
+			var bodies []string
+			for _, lr := range sl.LogRecords().All() {
+				bodies = append(bodies, lr.Body().Str())
+			}
+			out = append(out, svc.Str()+" "+sl.Scope().Name()+" "+tag+": "+strings.Join(bodies, ","))
+		}
+	}
+	return out
+}
+
+// same reports whether a and b are one plog.Logs, not two with equal
+// contents (which assert.Equal would accept).
+func same(a, b plog.Logs) bool {
+	return a == b
+}
+
+func marshal(t *testing.T, ld plog.Logs) string {
+	t.Helper()
+	b, err := (&plog.JSONMarshaler{}).MarshalLogs(ld)
+	require.NoError(t, err)
+	return string(b)
+}
+
+// Kept with every record for the implied tag is the source itself, not a
+// copy of it: nothing is copied, nothing is tagged.
+func TestKeptIsTheSourceItselfWhenEveryRecordIsKeptWithTheImpliedTag(t *testing.T) {
+	src := source()
+	before := marshal(t, src)
+	out := walk(NewKept(src, "dest", "d"), src, all(src, "d"))
+	assert.True(t, same(out, src), "the source itself")
+	assert.Equal(t, before, marshal(t, src), "the source is never modified")
+}
+
+// Anything else makes a copy, every scope of it tagged, the source left
+// as it was.
+func TestKeptCopiesAndTagsWhenTheSourceWillNotDo(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		tags func(src plog.Logs) map[string]string
+		want []string
+	}{
+		{"one record dropped", func(src plog.Logs) map[string]string {
+			tags := all(src, "d")
+			delete(tags, "payments/http/2")
+			return tags
+		}, []string{
+			"checkout db d: checkout/db/1,checkout/db/2", "checkout http d: checkout/http/1,checkout/http/2",
+			"payments db d: payments/db/1,payments/db/2", "payments http d: payments/http/1",
+		}},
+		{"a first record dropped", func(src plog.Logs) map[string]string {
+			tags := all(src, "d")
+			delete(tags, "checkout/db/1")
+			return tags
+		}, []string{
+			"checkout db d: checkout/db/2", "checkout http d: checkout/http/1,checkout/http/2",
+			"payments db d: payments/db/1,payments/db/2", "payments http d: payments/http/1,payments/http/2",
+		}},
+		{"a whole scope dropped", func(src plog.Logs) map[string]string {
+			tags := all(src, "d")
+			delete(tags, "checkout/http/1")
+			delete(tags, "checkout/http/2")
+			return tags
+		}, []string{
+			"checkout db d: checkout/db/1,checkout/db/2",
+			"payments db d: payments/db/1,payments/db/2", "payments http d: payments/http/1,payments/http/2",
+		}},
+		{"one record for another tag", func(src plog.Logs) map[string]string {
+			tags := all(src, "d")
+			tags["payments/http/2"] = "x"
+			return tags
+		}, []string{
+			"checkout db d: checkout/db/1,checkout/db/2", "checkout http d: checkout/http/1,checkout/http/2",
+			"payments db d: payments/db/1,payments/db/2", "payments http d: payments/http/1", "payments http x: payments/http/2",
+		}},
+		{"a whole scope for another tag", func(src plog.Logs) map[string]string {
+			tags := all(src, "d")
+			tags["checkout/http/1"], tags["checkout/http/2"] = "x", "x"
+			return tags
+		}, []string{
+			"checkout db d: checkout/db/1,checkout/db/2", "checkout http x: checkout/http/1,checkout/http/2",
+			"payments db d: payments/db/1,payments/db/2", "payments http d: payments/http/1,payments/http/2",
+		}},
+		{"everything for another tag", func(src plog.Logs) map[string]string { return all(src, "x") }, []string{
+			"checkout db x: checkout/db/1,checkout/db/2", "checkout http x: checkout/http/1,checkout/http/2",
+			"payments db x: payments/db/1,payments/db/2", "payments http x: payments/http/1,payments/http/2",
+		}},
+		{"a record dropped between two kept", func(plog.Logs) map[string]string {
+			return map[string]string{"checkout/db/1": "d", "checkout/http/1": "x", "payments/db/2": "d"}
+		}, []string{"checkout db d: checkout/db/1", "checkout http x: checkout/http/1", "payments db d: payments/db/2"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			src := source()
+			before := marshal(t, src)
+			out := walk(NewKept(src, "dest", "d"), src, tt.tags(src))
+			assert.False(t, same(out, src), "a copy")
+			assert.Equal(t, tt.want, scopes(out))
+			assert.Equal(t, 2, out.ResourceLogs().Len(), "each resource copied once")
+			assert.Equal(t, "https://example.com/payments", out.ResourceLogs().At(1).SchemaUrl())
+			assert.Equal(t, before, marshal(t, src), "the source is never modified")
+		})
+	}
+}
+
+// Records of one scope kept with different tags, in turns, go to a copy of
+// the scope per run of one tag; the records before the first change are
+// copied too.
+func TestKeptSplitsAScopeAtEachChangeOfTag(t *testing.T) {
+	src := plog.NewLogs()
+	rl := src.ResourceLogs().AppendEmpty()
+	rl.Resource().Attributes().PutStr("service.name", "checkout")
+	sl := rl.ScopeLogs().AppendEmpty()
+	sl.Scope().SetName("db")
+	tags := map[string]string{}
+	for i, tag := range []string{"a", "a", "a", "b", "a"} {
+		body := string(rune('1' + i))
+		sl.LogRecords().AppendEmpty().Body().SetStr(body)
+		tags[body] = tag
+	}
+	assert.Equal(t, []string{"checkout db a: 1,2,3", "checkout db b: 4", "checkout db a: 5"},
+		scopes(walk(NewKept(src, "dest", "a"), src, tags)))
+}
+
+// A source scope that already carries the tag attribute cannot be handed
+// on: its copy carries the tag the walk gave, over the old value.
+func TestKeptRetagsAScopeThatCarriesTheTagAlready(t *testing.T) {
+	src := source()
+	src.ResourceLogs().At(1).ScopeLogs().At(0).Scope().Attributes().PutStr("dest", "elsewhere")
+	out := walk(NewKept(src, "dest", "d"), src, all(src, "d"))
+	assert.False(t, same(out, src))
+	assert.Equal(t, []string{
+		"checkout db d: checkout/db/1,checkout/db/2", "checkout http d: checkout/http/1,checkout/http/2",
+		"payments db d: payments/db/1,payments/db/2", "payments http d: payments/http/1,payments/http/2",
+	}, scopes(out))
+	v, _ := src.ResourceLogs().At(1).ScopeLogs().At(0).Scope().Attributes().Get("dest")
+	assert.Equal(t, "elsewhere", v.Str(), "the source is never modified")
+}
+
+// Scopes without records are never copied, whether before the point where
+// the source stopped doing or after it.
+func TestKeptCopiesNoEmptyScope(t *testing.T) {
+	src := source()
+	src.ResourceLogs().At(0).ScopeLogs().AppendEmpty().Scope().SetName("empty")
+	src.ResourceLogs().At(1).ScopeLogs().AppendEmpty().Scope().SetName("empty")
+	tags := all(src, "d")
+	delete(tags, "payments/http/2")
+	assert.Equal(t, []string{
+		"checkout db d: checkout/db/1,checkout/db/2", "checkout http d: checkout/http/1,checkout/http/2",
+		"payments db d: payments/db/1,payments/db/2", "payments http d: payments/http/1",
+	}, scopes(walk(NewKept(src, "dest", "d"), src, tags)))
+	assert.Equal(t, []string{
+		"checkout db x: checkout/db/1,checkout/db/2", "checkout http x: checkout/http/1,checkout/http/2",
+		"payments db x: payments/db/1,payments/db/2", "payments http x: payments/http/1,payments/http/2",
+	}, scopes(walk(NewKept(src, "dest", "d"), src, all(src, "x"))))
+}
+
+func TestKeptNothingIsEmpty(t *testing.T) {
+	src := source()
+	out := walk(NewKept(src, "dest", "d"), src, nil)
+	assert.False(t, same(out, src))
+	assert.Equal(t, 0, out.ResourceLogs().Len())
+}
+
+// NewKeptCopies never hands the source on.
+func TestKeptCopiesAlwaysCopies(t *testing.T) {
+	src := source()
+	out := walk(NewKeptCopies("dest"), src, all(src, "d"))
+	assert.False(t, same(out, src))
+	assert.Equal(t, []string{
+		"checkout db d: checkout/db/1,checkout/db/2", "checkout http d: checkout/http/1,checkout/http/2",
+		"payments db d: payments/db/1,payments/db/2", "payments http d: payments/http/1,payments/http/2",
+	}, scopes(out))
+}
+
+// AppendScope copies a scope whole, with its schema URL and attributes,
+// into the copy of its resource, after what was appended there before.
+func TestAppendScopeCopiesAScopeWhole(t *testing.T) {
+	src := source()
+	rl := src.ResourceLogs().At(0)
+	db, http := rl.ScopeLogs().At(0), rl.ScopeLogs().At(1)
+	http.SetSchemaUrl("https://example.com/http")
+	http.Scope().Attributes().PutStr("kind", "server")
+	b := NewTagged("dest")
+	b.AppendTagged(rl, db, db.LogRecords().At(1), "a")
+	b.AppendScope(rl, http, "b")
+	assert.Equal(t, []string{"checkout db a: checkout/db/2", "checkout http b: checkout/http/1,checkout/http/2"}, scopes(b.Logs()))
+	copied := b.Logs().ResourceLogs().At(0).ScopeLogs().At(1)
+	assert.Equal(t, "https://example.com/http", copied.SchemaUrl())
+	assert.Equal(t, map[string]any{"kind": "server", "dest": "b"}, copied.Scope().Attributes().AsRaw())
+	_, tagged := http.Scope().Attributes().Get("dest")
+	assert.False(t, tagged, "the source is never modified")
+}
