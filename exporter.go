@@ -62,6 +62,8 @@ type slackExporter struct {
 	fleet *fleet.Watcher
 
 	defaultKey string
+	// persistentQueue: sending_queue.storage is set.
+	persistentQueue bool
 	// api is the Web API client (token mode), set at start.
 	api *slackclient.WebAPI
 
@@ -90,7 +92,8 @@ func newSlackExporter(cfg *Config, set exporter.Settings) (*slackExporter, error
 	e := &slackExporter{
 		workspace: &workspace{cfg: cfg, logger: set.Logger, now: time.Now},
 		id:        set.ID, settings: set.TelemetrySettings, defaultKey: defaultDestinationKey(cfg),
-		groupOptions: group.Options{Mask: cfg.Grouping.Mask, By: cfg.Grouping.By, Hidden: selection.DestinationAttribute},
+		persistentQueue: cfg.QueueConfig.HasValue() && cfg.QueueConfig.Get().StorageID != nil,
+		groupOptions:    group.Options{Mask: cfg.Grouping.Mask, By: cfg.Grouping.By, Hidden: selection.DestinationAttribute},
 	}
 	e.templatedMentions, e.maxDynamic = map[string]bool{}, maxDynamicDestinations
 	e.warned, e.failed = dynchannel.NewOnce(maxWarnedChannels), newFailedChannels(maxFailedChannels)
@@ -286,7 +289,15 @@ func (e *slackExporter) shutdown(ctx context.Context) error {
 // selectRecords is the pre-queue path: it runs for every record the
 // collector receives.
 func (e *slackExporter) selectRecords(ctx context.Context, ld plog.Logs) plog.Logs {
-	kept, filtered := e.selector.Select(ctx, ld)
+	sel := e.selector.Select
+	if e.persistentQueue {
+		// Select may hand on a batch kept whole for the default destination
+		// untagged, read as the default when pushed. A persistent queue
+		// replays after a restart, when the default may be another one: what
+		// it holds must name its destination.
+		sel = e.selector.SelectCopies
+	}
+	kept, filtered := sel(ctx, ld)
 	if filtered > 0 {
 		e.telemetry.ExporterSlackRecordsFiltered.Add(ctx, int64(filtered))
 	}
@@ -397,7 +408,7 @@ func (e *slackExporter) groupByDestination(ld plog.Logs) ([]*batch, int) {
 	for _, rl := range ld.ResourceLogs().All() {
 		for _, sl := range rl.ScopeLogs().All() {
 			for _, lr := range sl.LogRecords().All() {
-				queued := cmp.Or(selection.Destination(sl, lr), e.defaultKey)
+				queued := cmp.Or(selection.Destination(sl), e.defaultKey)
 				b, ok := byQueued[queued]
 				if !ok {
 					b = e.batchFor(queued, byKey, unknown, now)

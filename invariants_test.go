@@ -643,7 +643,7 @@ func (w *world) takePending() []plog.Logs {
 
 // destOf is the destination a kept record was routed to.
 func (w *world) destOf(sl plog.ScopeLogs, lr plog.LogRecord) *invDest {
-	key := cmp.Or(selection.Destination(sl, lr), w.dests[""].key)
+	key := cmp.Or(selection.Destination(sl), w.dests[""].key)
 	for _, d := range w.dests {
 		if d.key == key {
 			return d

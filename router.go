@@ -83,7 +83,7 @@ func (r *Router) Split(ctx context.Context, ld plog.Logs) (owned []Owned, filter
 	for _, rl := range kept.ResourceLogs().All() {
 		for _, sl := range rl.ScopeLogs().All() {
 			for _, lr := range sl.LogRecords().All() {
-				owner := ownerKey(selection.Destination(sl, lr))
+				owner := ownerKey(selection.Destination(sl))
 				b, ok := builders[owner]
 				if !ok {
 					b = logcopy.New()

@@ -2,12 +2,17 @@ package slackexporter
 
 import (
 	"context"
+	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/config/configoptional"
+	"go.opentelemetry.io/collector/exporter/exporterhelper"
 	"go.opentelemetry.io/collector/exporter/exportertest"
 	"go.opentelemetry.io/collector/pdata/plog"
 
@@ -108,7 +113,7 @@ func TestRouterInWebhookModeOwnsTheDefaultByItsHashedURL(t *testing.T) {
 	// The records keep the exporter's destination tag (harmless: the
 	// gateway's exporter selects again and overwrites it).
 	sl := owned[0].Logs.ResourceLogs().At(0).ScopeLogs().At(0)
-	assert.Equal(t, defaultDestinationKey(cfg), selection.Destination(sl, sl.LogRecords().At(0)))
+	assert.Equal(t, defaultDestinationKey(cfg), selection.Destination(sl))
 }
 
 func TestValidateSelectionChecksOnlyWhatSelects(t *testing.T) {
@@ -194,4 +199,33 @@ func TestRouterResolvesTemplatedChannelsPerRecord(t *testing.T) {
 		"channel:payments": {"p1", "p2"},
 		"channel:alerts":   {"d1", "d2"},
 	}, got)
+}
+
+// With a persistent queue, what is queued names its destination even when
+// the whole batch goes to the default one: after a restart the default may
+// be another channel. In memory, such a batch is handed on as it is.
+func TestAPersistentQueueHoldsTheDestinationOfEveryRecord(t *testing.T) {
+	for _, persistent := range []bool{false, true} {
+		t.Run(fmt.Sprintf("storage=%v", persistent), func(t *testing.T) {
+			_, srv := emulator(t, nil)
+			cfg := tokenConfig(srv)
+			if persistent {
+				id := component.MustNewID("file_storage")
+				q := exporterhelper.NewDefaultQueueConfig()
+				q.StorageID = &id
+				cfg.QueueConfig = configoptional.Some(q)
+			}
+			e, err := newSlackExporter(cfg, exportertest.NewNopSettings(metadata.Type))
+			require.NoError(t, err)
+			in := errorRecords(3, func(i int) string { return "disk full " + strconv.Itoa(i) })
+			kept := e.selectRecords(context.Background(), in)
+			require.Equal(t, 3, kept.LogRecordCount())
+			sl := kept.ResourceLogs().At(0).ScopeLogs().At(0)
+			if persistent {
+				assert.Equal(t, e.defaultKey, selection.Destination(sl), "tagged with the default destination")
+				return
+			}
+			assert.Empty(t, selection.Destination(sl), "handed on untagged: read as the default")
+		})
+	}
 }

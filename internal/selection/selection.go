@@ -172,21 +172,19 @@ func (e *evaluation) destinationOf(i int, r route) string {
 // DestinationOf is the destination of a record Select kept: Destination,
 // or the default destination for a record of an untagged scope (Select
 // hands on untagged the input it keeps whole for the default destination).
-func (s *Selector) DestinationOf(sl plog.ScopeLogs, lr plog.LogRecord) string {
-	if d := Destination(sl, lr); d != "" {
+func (s *Selector) DestinationOf(sl plog.ScopeLogs) string {
+	if d := Destination(sl); d != "" {
 		return d
 	}
 	return s.defaultDestination
 }
 
 // Destination is the destination a queued record was routed to: its
-// scope's tag, or, for records queued by an earlier release, its own
-// attribute; "" if neither is there (the default destination, see
-// DestinationOf).
-func Destination(sl plog.ScopeLogs, lr plog.LogRecord) string {
-	if v, ok := lr.Attributes().Get(DestinationAttribute); ok {
-		return v.Str()
-	}
+// scope's tag, or "" for the default destination (see DestinationOf). Only
+// the scope is read: the selection tags every scope it copies, and a
+// record's own attributes are the producer's, who must not choose where
+// its records go.
+func Destination(sl plog.ScopeLogs) string {
 	if v, ok := sl.Scope().Attributes().Get(DestinationAttribute); ok {
 		return v.Str()
 	}

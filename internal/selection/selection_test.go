@@ -43,7 +43,7 @@ func bodies(s *Selector, ld plog.Logs) map[string]string {
 	for _, rl := range ld.ResourceLogs().All() {
 		for _, sl := range rl.ScopeLogs().All() {
 			for _, lr := range sl.LogRecords().All() {
-				out[lr.Body().Str()] = s.DestinationOf(sl, lr)
+				out[lr.Body().Str()] = s.DestinationOf(sl)
 			}
 		}
 	}
@@ -77,7 +77,7 @@ func TestSeverityFilterUsesNumberThenText(t *testing.T) {
 	}, bodies(s, kept))
 	assert.Equal(t, 4, filtered)
 	assert.Equal(t, 9, in.LogRecordCount(), "the input is never modified")
-	assert.Empty(t, Destination(in.ResourceLogs().At(1).ScopeLogs().At(0), in.ResourceLogs().At(1).ScopeLogs().At(0).LogRecords().At(0)),
+	assert.Empty(t, Destination(in.ResourceLogs().At(1).ScopeLogs().At(0)),
 		"tags go on the copies only")
 }
 
@@ -302,7 +302,7 @@ func TestSelectHandsOnItsInputOnlyWhenItKeepsAllOfItForTheDefault(t *testing.T) 
 			if !tt.shared {
 				for _, rl := range kept.ResourceLogs().All() {
 					for _, sl := range rl.ScopeLogs().All() {
-						assert.Equal(t, tt.want[sl.LogRecords().At(0).Body().Str()], Destination(sl, sl.LogRecords().At(0)),
+						assert.Equal(t, tt.want[sl.LogRecords().At(0).Body().Str()], Destination(sl),
 							"every copied scope is tagged")
 					}
 				}
@@ -323,4 +323,50 @@ func marshal(t *testing.T, ld plog.Logs) string {
 	b, err := (&plog.JSONMarshaler{}).MarshalLogs(ld)
 	require.NoError(t, err)
 	return string(b)
+}
+
+// A producer that sets slack.destination itself, on a record or on a scope,
+// never chooses where its records go: routes do.
+func TestAProducersOwnDestinationAttributeIsIgnored(t *testing.T) {
+	s := newSelector(t, Config{
+		MinSeverity:        plog.SeverityNumberError,
+		DefaultDestination: "default",
+		Routes:             []Route{{Condition: `resource.attributes["deployment.environment"] == "prod"`, Destination: "prod"}},
+	})
+	const evil = "dynamic:ceo-private"
+	for name, tc := range map[string]struct {
+		recs         []rec
+		onRecord     bool
+		onScope      bool
+		want         map[string]string
+		wantFiltered int
+	}{
+		"on a record, all kept for the default": {recs: []rec{{service: "a", severity: plog.SeverityNumberError, body: "r1"}}, onRecord: true,
+			want: map[string]string{"r1": "default"}},
+		"on a scope, all kept for the default": {recs: []rec{{service: "a", severity: plog.SeverityNumberError, body: "s1"}}, onScope: true,
+			want: map[string]string{"s1": "default"}},
+		"on a scope, some kept": {recs: []rec{{service: "a", severity: plog.SeverityNumberError, body: "s2"}, {service: "a", severity: plog.SeverityNumberInfo, body: "dropped"}},
+			onScope: true, onRecord: true, want: map[string]string{"s2": "default"}, wantFiltered: 1},
+		"on both, routed": {recs: []rec{{service: "a", env: "prod", severity: plog.SeverityNumberError, body: "p1"}}, onScope: true, onRecord: true,
+			want: map[string]string{"p1": "prod"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			in := logsOf(tc.recs...)
+			for _, rl := range in.ResourceLogs().All() {
+				for _, sl := range rl.ScopeLogs().All() {
+					if tc.onScope {
+						sl.Scope().Attributes().PutStr(DestinationAttribute, evil)
+					}
+					for _, lr := range sl.LogRecords().All() {
+						if tc.onRecord {
+							lr.Attributes().PutStr(DestinationAttribute, evil)
+						}
+					}
+				}
+			}
+			kept, filtered := s.Select(context.Background(), in)
+			assert.Equal(t, tc.wantFiltered, filtered)
+			assert.Equal(t, tc.want, bodies(s, kept))
+		})
+	}
 }
