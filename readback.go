@@ -77,7 +77,11 @@ func (d *destination) readBack(ctx context.Context, now time.Time) {
 		adopted, err = d.adoptRecent(ctx, id, now)
 	}
 	if err != nil {
-		d.logger.Warn("Could not read the channel's live messages back from Slack; repeats may start a new message",
+		// Another gateway may have counted on in them since: updating
+		// them from what this process holds could lower a count. Repeats
+		// start new messages instead.
+		d.tracker.ForgetDest(d.key)
+		d.logger.Warn("Could not read the channel's live messages back from Slack; repeats start a new message",
 			zap.String("destination", d.name), zap.Error(err))
 		return
 	}
@@ -95,13 +99,17 @@ func (d *destination) adoptRecent(ctx context.Context, channelID string, now tim
 		return 0, err
 	}
 	tag, adopted := destinationTag(d.key), 0
+	var posts []time.Time
+	defer func() {
+		// Slack counts the previous owner's posts against the channel's
+		// rate: a new owner starting with a whole burst would get a 429.
+		d.limiter.Spent(posts)
+	}()
 	for i := len(msgs) - 1; i >= 0; i-- {
 		m := msgs[i]
 		s, ours, err := render.ReadBack(m.Metadata, m.Blocks.BlockSet)
 		if ours {
-			// Slack counts the previous owner's posts against the channel's
-			// rate: a new owner starting with a whole burst would get a 429.
-			d.limiter.Spent(tsTime(m.Timestamp))
+			posts = append(posts, tsTime(m.Timestamp))
 		}
 		if !ours || s.Destination != tag {
 			continue

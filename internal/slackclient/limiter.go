@@ -169,19 +169,21 @@ func (l *Limiter) Available() int {
 	return min(l.burst, int(ahead/l.interval)+1)
 }
 
-// Spent counts a post that went out at at without this limiter: another
-// gateway's, before this one took the channel over. Slack counts it, so the
-// next slots leave room for it. Only a post within the last burst of
-// intervals can still take a slot: older ones are ignored, so reading a
-// channel's hour of messages back (some of them this limiter's own) cannot
-// push the next slot into the future.
-func (l *Limiter) Spent(at time.Time) {
+// Spent counts posts that went out without this limiter, oldest first:
+// another gateway's, before this one took the channel over. Slack counts
+// them, so the next slots leave room for them. The schedule they make alone
+// is replayed from scratch, and kept if it ends later than this limiter's:
+// so a pacing previous owner's whole run counts, however long, and posts of
+// this limiter's own among them (a channel read back again) are not counted
+// twice.
+func (l *Limiter) Spent(posts []time.Time) {
+	var tat time.Time
+	for _, at := range posts {
+		tat = later(tat, at).Add(l.interval)
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.now().Sub(at) >= l.tolerance+l.interval {
-		return
-	}
-	l.tat = later(l.tat, at).Add(l.interval)
+	l.tat = later(l.tat, tat)
 }
 
 // Pause stops every post to this destination for d (Slack's Retry-After).

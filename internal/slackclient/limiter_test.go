@@ -282,12 +282,10 @@ func TestReadyIsAtOnceWhileTheBurstHasSlots(t *testing.T) {
 func TestPostsMadeElsewhereTakeTheirSlots(t *testing.T) {
 	l := NewLimiter(1, 3)
 	now := time.Now()
-	for _, ago := range []time.Duration{10 * time.Second, 300 * time.Millisecond, 200 * time.Millisecond, 100 * time.Millisecond} {
-		l.Spent(now.Add(-ago))
-	}
+	l.Spent([]time.Time{now.Add(-10 * time.Second), now.Add(-300 * time.Millisecond), now.Add(-200 * time.Millisecond), now.Add(-100 * time.Millisecond)})
 	assert.Equal(t, 0, l.Available(), "three posts within the last second spent the burst; the one 10 s ago no longer counts")
 	fresh := NewLimiter(1, 3)
-	fresh.Spent(now.Add(-10 * time.Second))
+	fresh.Spent([]time.Time{now.Add(-10 * time.Second)})
 	assert.Equal(t, 3, fresh.Available(), "a post long ago leaves the whole burst")
 }
 
@@ -299,20 +297,41 @@ func TestReadingAChannelBackTwiceNeverPushesTheNextSlotAway(t *testing.T) {
 		hour = append(hour, now.Add(-time.Duration(s)*time.Second))
 	}
 	for range 2 { // read back after each quiet spell: the same posts again
-		for _, at := range hour {
-			l.Spent(at)
-		}
+		l.Spent(hour)
 	}
-	assert.Equal(t, 3, l.Available(), "posts older than a burst of intervals take no slot")
+	assert.Equal(t, 3, l.Available(), "posts at a tenth of the pace leave the whole burst, however often they are read")
 }
 
 func TestPostsWithinABurstOfIntervalsStillCount(t *testing.T) {
 	l := NewLimiter(1, 3) // a burst of 3 spans about 3 s
 	now := time.Now()
-	for _, ago := range []time.Duration{2500, 2400, 2300} {
-		l.Spent(now.Add(-ago * time.Millisecond))
-	}
+	l.Spent([]time.Time{now.Add(-2500 * time.Millisecond), now.Add(-2400 * time.Millisecond), now.Add(-2300 * time.Millisecond)})
 	assert.Equal(t, 2, l.Available(), "three posts 2.5 s ago at 1/s: two slots have come back since")
+}
+
+// A previous owner that was pacing (its burst spent, then a post every
+// interval) leaves its next slot further ahead than its last few posts
+// alone say.
+func TestAPacingPreviousOwnersWholeRunCounts(t *testing.T) {
+	c := &clock{at: time.Unix(1_700_000_000, 0)}
+	l := fakeClocked(c, 2, 2)
+	start := c.now()
+	// A burst of 2 at start, then at the pace: 0.5 s apart (a little more,
+	// as the previous owner's limiter kept 2% headroom).
+	run := []time.Time{start, start, start.Add(510 * time.Millisecond), start.Add(1020 * time.Millisecond)}
+	c.at = start.Add(1030 * time.Millisecond)
+	l.Spent(run)
+	assert.Equal(t, 0, l.Available(), "Slack's bucket is empty: the run never let it refill")
+	assert.GreaterOrEqual(t, nextSlot(t, l), 400*time.Millisecond, "the next slot is about one interval after the last post")
+}
+
+func TestSpentNeverCountsTheSamePostsTwice(t *testing.T) {
+	c := &clock{at: time.Unix(1_700_000_000, 0)}
+	l := fakeClocked(c, 1, 3)
+	posts := []time.Time{c.now().Add(-500 * time.Millisecond)}
+	l.Spent(posts)
+	l.Spent(posts)
+	assert.Equal(t, 2, l.Available(), "one post, read back twice, takes one slot")
 }
 
 // fakeClocked is a limiter at perSecond and burst that reads c.

@@ -457,3 +457,24 @@ func TestRecordsFoldedElsewhereKeepALineFromGoingQuiet(t *testing.T) {
 	assert.Empty(t, tr.GoingQuiet(later.Add(time.Minute)))
 	assert.Equal(t, []*Message{m}, tr.GoingQuiet(later.Add(cfg.QuietAfter)))
 }
+
+func TestForgetDestDropsEveryMessageOfThatDestinationOnly(t *testing.T) {
+	var dropped []string
+	tr := New(cfg, func(m *Message) { dropped = append(dropped, m.TS) })
+	tr.Register("channel:alerts", "C1", "1.1", t0, entries("a"), 0, 0)
+	tr.Register("channel:alerts", "C1", "1.2", t0, entries("b"), 0, 0)
+	other := tr.Register("channel:ops", "C2", "2.1", t0, entries("a"), 0, 0)
+
+	tr.ForgetDest("channel:alerts")
+
+	for _, fp := range []string{"a", "b"} {
+		got, _ := tr.Live("channel:alerts", fp, t0)
+		assert.Nil(t, got, "%s starts anew in the forgotten destination", fp)
+	}
+	got, _ := tr.Live("channel:ops", "a", t0)
+	assert.Same(t, other, got, "another destination keeps its messages")
+	assert.ElementsMatch(t, []string{"1.1", "1.2"}, dropped, "storage learns of each")
+	assert.Equal(t, 1, tr.Len())
+	tr.ForgetDest("channel:none") // nothing to forget
+	assert.Equal(t, 1, tr.Len())
+}

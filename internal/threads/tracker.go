@@ -219,6 +219,24 @@ func (t *Tracker) Forget(m *Message) {
 	}
 }
 
+// ForgetDest drops every message of dest: what this process holds of them
+// may be older than what Slack shows, and could not be read back. Their
+// fingerprints start anew.
+func (t *Tracker) ForgetDest(dest string) {
+	t.mu.Lock()
+	var gone []*Message
+	for el := t.lru.Front(); el != nil; {
+		m, next := el.Value.(*Message), el.Next()
+		if m.Dest == dest {
+			t.removeLocked(m, true)
+			gone = append(gone, m)
+		}
+		el = next
+	}
+	t.mu.Unlock()
+	t.dropped(gone)
+}
+
 // GoingQuiet returns the messages with a line that has had no records for
 // QuietAfter and does not say so yet. It forgets the messages whose lines
 // are all quiet (or counted in a newer message) and whose window has passed.
