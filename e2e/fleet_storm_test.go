@@ -468,7 +468,10 @@ func (r fleetReport) markdown() string {
 		p(" %d in %d;", r.spread[n], n)
 	}
 	p("\n\nA fingerprint is shown in more than one top-level message when its repeats could not be updated in place\n")
-	p("within the gateway's share of the chat.update budget (they are posted as a new message carrying their count).\n")
+	p("within one post interval from the gateway's share of the chat.update budget: they are posted as a new message\n")
+	p("carrying their count, which becomes their live message. The fingerprints shown in many messages are the storm's\n")
+	p("hot ones, repeating in every push: a share of about 8 updates a minute per channel cannot keep one message per\n")
+	p("fingerprint current, and holding their records back until it could would hold the channel's partition too.\n")
 	p("A channel's new owner does not post its fingerprints again: it reads the channel's live messages back from\n")
 	p("Slack (`threads.restore_from_slack`: their metadata, through conversations.history) and goes on counting in them.\n\n")
 	p("A 429 on a channel right after it moved came, in the one trace looked at, 1.0 s after the new owner's first\n")
