@@ -1261,9 +1261,13 @@ func (f *fleetRun) budgetPressed(g *fleetGateway, from, to time.Time) bool {
 		}
 		sent = append(sent, s)
 	}
+	// One slot fewer than the burst: a slot is also spent by a round whose
+	// pushes all turned away while it waited (no call is made then), which
+	// the calls do not show.
+	const pressed = updateBurst - 1
 	slices.SortFunc(sent, time.Time.Compare)
-	for k := updateBurst - 1; k < len(sent); k++ {
-		if sent[k].Sub(sent[k-updateBurst+1]) < span {
+	for k := pressed - 1; k < len(sent); k++ {
+		if sent[k].Sub(sent[k-pressed+1]) < span {
 			return true
 		}
 	}
