@@ -194,7 +194,7 @@ func (e *slackExporter) readBackShowing(k mutes.Key) {
 		d := e.dests.acquire(m.Dest)
 		if d != nil {
 			ctx, cancel := context.WithTimeout(e.muteCtx, e.cfg.Timeout)
-			d.readBack(ctx, e.now())
+			d.readBackNow(ctx, e.now())
 			cancel()
 		}
 		e.dests.release(d)

@@ -322,6 +322,7 @@ func (e *slackExporter) quietLoop(ctx context.Context) {
 // no longer be updated is forgotten; other failures are tried again at the
 // next tick.
 func (e *slackExporter) markQuiet(ctx context.Context, now time.Time) {
+	read := map[*destination]bool{}
 	for _, m := range e.tracker.GoingQuiet(now) {
 		d := e.dests.acquire(m.Dest)
 		if d == nil || d.api == nil {
@@ -329,12 +330,13 @@ func (e *slackExporter) markQuiet(ctx context.Context, now time.Time) {
 			continue
 		}
 		callCtx, cancel := context.WithTimeout(ctx, e.cfg.Timeout)
-		if e.cfg.Threads.RestoreFromSlack {
+		if e.cfg.Threads.RestoreFromSlack && !read[d] {
 			// This process may have lost the channel to another gateway,
-			// which counted on in m since: read it back first, so that a
-			// stale copy is replaced (and this mark turned away) rather than
-			// lowering what Slack shows.
-			d.readBack(callCtx, now)
+			// which counted on in m since: read it back first (once a
+			// tick), so that a stale copy is replaced (and this mark turned
+			// away) rather than lowering what Slack shows.
+			d.readBackNow(callCtx, now)
+			read[d] = true
 		}
 		err := m.UpdateWhenReady(callCtx, e.tracker.QuietMarks(m, now), e.updateBudget(e.updateWait()), d.sendUpdate())
 		cancel()

@@ -56,6 +56,18 @@ func (e *slackExporter) rebalanced() {
 // posted or updated while it owned the channel. A failed read is logged
 // and delivery goes on: a second message is better than a late alert.
 func (d *destination) readBack(ctx context.Context, now time.Time) {
+	d.read(ctx, now, false)
+}
+
+// readBackNow reads d's channel back whatever this process did there
+// lately: before a redraw no record asked for (a quiet mark, a mute's
+// end), which a gateway that lost the channel would otherwise make from
+// its old copy, over what the new owner showed since.
+func (d *destination) readBackNow(ctx context.Context, now time.Time) {
+	d.read(ctx, now, true)
+}
+
+func (d *destination) read(ctx context.Context, now time.Time, always bool) {
 	if d.api == nil || d.postChannel == "" {
 		return
 	}
@@ -63,7 +75,7 @@ func (d *destination) readBack(ctx context.Context, now time.Time) {
 	defer d.readState.mu.Unlock()
 	gen := d.rebalances.Load()
 	idle := d.readState.lastActive.IsZero() || now.Sub(d.readState.lastActive) >= readBackAfterIdle
-	stale := idle || d.readState.generation != gen
+	stale := always || idle || d.readState.generation != gen
 	d.readState.lastActive, d.readState.generation = now, gen
 	if !stale {
 		return
