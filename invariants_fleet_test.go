@@ -586,9 +586,7 @@ func (f *fleetRun) accept(g *fleetGateway, ld plog.Logs) plog.Logs {
 	defer f.mu.Unlock()
 	for _, rl := range kept.ResourceLogs().All() {
 		for _, sl := range rl.ScopeLogs().All() {
-			for _, lr := range sl.LogRecords().All() {
-				f.destOf(sl, lr).accepted++
-			}
+			f.destOf(sl).accepted += sl.LogRecords().Len()
 		}
 	}
 	return kept
@@ -604,7 +602,7 @@ func (f *fleetRun) pushKept(base context.Context, g *fleetGateway, channel strin
 	for _, rl := range kept.ResourceLogs().All() {
 		for _, sl := range rl.ScopeLogs().All() {
 			for _, lr := range sl.LogRecords().All() {
-				rec.markers[f.destOf(sl, lr).slack+" "+markerOf(lr.Body().Str())] = true
+				rec.markers[f.destOf(sl).slack+" "+markerOf(lr.Body().Str())] = true
 			}
 		}
 	}

@@ -589,9 +589,7 @@ func (w *world) push(e *slackExporter, ld plog.Logs) {
 	w.mu.Lock()
 	for _, rl := range kept.ResourceLogs().All() {
 		for _, sl := range rl.ScopeLogs().All() {
-			for _, lr := range sl.LogRecords().All() {
-				w.destOf(sl, lr).accepted++
-			}
+			w.destOf(sl).accepted += sl.LogRecords().Len()
 		}
 	}
 	w.mu.Unlock()
@@ -605,7 +603,7 @@ func (w *world) pushKept(e *slackExporter, kept plog.Logs) {
 	for _, rl := range kept.ResourceLogs().All() {
 		for _, sl := range rl.ScopeLogs().All() {
 			for _, lr := range sl.LogRecords().All() {
-				rec.markers[w.destOf(sl, lr).slack+" "+markerOf(lr.Body().Str())] = true
+				rec.markers[w.destOf(sl).slack+" "+markerOf(lr.Body().Str())] = true
 			}
 		}
 	}
@@ -642,7 +640,7 @@ func (w *world) takePending() []plog.Logs {
 }
 
 // destOf is the destination a kept record was routed to.
-func (w *world) destOf(sl plog.ScopeLogs, lr plog.LogRecord) *invDest {
+func (w *world) destOf(sl plog.ScopeLogs) *invDest {
 	key := cmp.Or(selection.Destination(sl), w.dests[""].key)
 	for _, d := range w.dests {
 		if d.key == key {

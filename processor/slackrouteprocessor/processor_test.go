@@ -179,7 +179,8 @@ func TestConfigIsTheExportersKeysAndErrors(t *testing.T) {
 	assert.Equal(t, "#alerts", cfg.exporter.Channel)
 	require.Len(t, cfg.exporter.Routes, 1)
 	assert.Contains(t, cfg.exporter.Routes[0].Channel, "{{", "the example's channel is a template of the record")
-	assert.Equal(t, 16.0, cfg.exporter.Threads.UpdatesPerMinute, "the gateway settings are read, and ignored")
+	require.NotNil(t, cfg.exporter.Threads.Fleet, "the gateway settings are read, and ignored")
+	assert.Equal(t, "slack-gateways", cfg.exporter.Threads.Fleet.GroupID)
 
 	// An unknown key is refused, as by the exporter.
 	bad := NewFactory().CreateDefaultConfig().(*Config)
