@@ -32,27 +32,42 @@ func TestAChannelNamedWithOrWithoutItsHashIsOneDestination(t *testing.T) {
 	assert.Contains(t, shown(t, msgs[0]), "prod is down")
 }
 
-// A repeat waits for the workspace's update budget at most the rest of the
-// timeout once the call's share is kept; when the next update is further
-// away, the repeat is posted as a new message instead.
-func TestARepeatWaitsForTheUpdateBudgetOnlyTheRestOfTheTimeout(t *testing.T) {
-	emu, srv := emulator(t, nil)
-	cfg := threadsConfig(srv, func(c *ThreadsConfig) {
-		c.UpdatesPerMinute = 20 // a burst of 3, then one every ~3 s
-		c.ReplyEvery = time.Hour
-	})
-	cfg.Timeout = 4 * time.Second // 2 s for the call, so at most 2 s for the budget
-	e := started(t, cfg, exportertest.NewNopSettings(metadata.Type))
-	ctx := context.Background()
-	boom := func() plog.Logs { return errorRecords(1, func(int) string { return "boom" }) }
-	for range 4 { // the post, then three updates: the burst
-		require.NoError(t, e.push(ctx, e.selectRecords(ctx, boom())))
+// A repeat waits for the workspace's update budget at most one post
+// interval of the channel (1 s at 1 post a second): when the next update is
+// nearer, it waits and updates; when it is further, posting is sooner, and
+// the repeat is posted as a new message.
+func TestARepeatWaitsForTheUpdateBudgetAtMostOnePostInterval(t *testing.T) {
+	for _, tc := range []struct {
+		updatesPerMinute float64
+		messages         int
+	}{
+		{90, 1}, // a burst of 3, then one every ~0.67 s: waited for
+		{20, 2}, // a burst of 3, then one every ~3 s: posted anew
+	} {
+		t.Run(fmt.Sprintf("updates_per_minute=%v", tc.updatesPerMinute), func(t *testing.T) {
+			emu, srv := emulator(t, nil)
+			cfg := threadsConfig(srv, func(c *ThreadsConfig) {
+				c.UpdatesPerMinute = tc.updatesPerMinute
+				c.ReplyEvery = time.Hour
+			})
+			cfg.RateLimit = RateLimitConfig{PerSecond: 1, Burst: 10} // a post interval of 1 s, and posts to spare
+			e := started(t, cfg, exportertest.NewNopSettings(metadata.Type))
+			ctx := context.Background()
+			boom := func() plog.Logs { return errorRecords(1, func(int) string { return "boom" }) }
+			for range 4 { // the post, then three updates: the burst
+				require.NoError(t, e.push(ctx, e.selectRecords(ctx, boom())))
+			}
+			require.Len(t, messagesIn(emu, "#alerts"), 1)
+			require.NoError(t, e.push(ctx, e.selectRecords(ctx, boom())))
+			msgs := messagesIn(emu, "#alerts")
+			require.Len(t, msgs, tc.messages)
+			total := 0
+			for _, m := range msgs {
+				total += recordsShown(t, m)
+			}
+			assert.Equal(t, 5, total, "every record shown once")
+		})
 	}
-	require.Len(t, messagesIn(emu, "#alerts"), 1)
-	require.NoError(t, e.push(ctx, e.selectRecords(ctx, boom()))) // the next update is ~3 s away
-	msgs := messagesIn(emu, "#alerts")
-	require.Len(t, msgs, 2, "posted anew rather than waiting ~3 s for the budget")
-	assert.Equal(t, 3, msgs[0].Updates)
 }
 
 // A sample reply is a courtesy: it takes a free slot of the channel, or is
