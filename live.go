@@ -35,9 +35,18 @@ type repeat struct {
 func (d *destination) deliverThreaded(ctx context.Context, shares []*share) {
 	now := d.now()
 	fresh, repeats := d.partition(shares, now)
-	updated, overflow := d.updateLive(ctx, repeats, now, d.updateWait())
+	updated, overflow := d.updateLive(ctx, repeats, now, recordsOf(shares))
 	d.post(ctx, append(fresh, sharesOfRepeats(overflow)...))
 	d.replySamples(ctx, updated, now)
+}
+
+// recordsOf is how many records shares carry.
+func recordsOf(shares []*share) int {
+	n := 0
+	for _, s := range shares {
+		n += s.entry.Count
+	}
+	return n
 }
 
 // partition splits shares into those with no live message in dest and the
@@ -68,10 +77,12 @@ func sharesOfRepeats(repeats []repeat) []*share {
 // updateLive adds the repeats' counts to their live messages, all at once,
 // and returns when Slack shows them: the repeats it updated, and those to
 // post as new messages instead: those whose message has no update slot
-// within maxWait (a storm touching more messages than the update budget
+// within repeatWait (a storm touching more messages than the update budget
 // covers), no longer counts their fingerprint, or can no longer be updated.
+// pushed is how many records the shares of the push (or the outbox's
+// gathering) hold.
 // Other failures are handed back for a retry.
-func (d *destination) updateLive(ctx context.Context, repeats []repeat, now time.Time, maxWait time.Duration) (updated, overflow []repeat) {
+func (d *destination) updateLive(ctx context.Context, repeats []repeat, now time.Time, pushed int) (updated, overflow []repeat) {
 	byMsg := map[*threads.Message][]repeat{}
 	for _, r := range repeats {
 		byMsg[r.msg] = append(byMsg[r.msg], r)
@@ -87,7 +98,7 @@ func (d *destination) updateLive(ctx context.Context, repeats []repeat, now time
 				adds[i] = threads.Add{Line: r.line, Count: entry.Count, First: entry.First, Last: entry.Last, Seen: now, Sample: entry}
 				records += entry.Count
 			}
-			err := m.UpdateWhenReady(ctx, adds, d.updateBudget(maxWait), d.sendUpdate())
+			err := m.UpdateWhenReady(ctx, adds, d.updateBudget(d.repeatWait(records, pushed)), d.sendUpdate())
 			switch {
 			case err == nil:
 				// These records reached Slack only as a higher count.
@@ -141,17 +152,28 @@ func (w *workspace) callTime() time.Duration {
 	return w.cfg.Timeout / 2
 }
 
-// updateWait is how long a repeat waits for the update budget before it is
-// posted as a new message instead: one interval of the channel's post rate
-// (1 s by default), within what the timeout leaves. Slack's budget (about
-// 50 updates a minute for the workspace) refreshes few live messages in a
-// storm; a push that waited longer for one would hold its queue consumer,
-// and the storm would drain at the pace of updates rather than of posts
-// (36 s instead of 12 s for BENCHMARKS.md's storm, with more messages,
-// since the records that waited were posted anew all the same).
+// updateWait is the longest a redraw waits for the update budget: the
+// rest of the timeout, once the call's share is kept.
 func (w *workspace) updateWait() time.Duration {
+	return w.cfg.Timeout - w.callTime()
+}
+
+// repeatWait is how long the repeats of one live message wait for the
+// update budget before they are posted as a new message instead. Slack's
+// budget (about 50 updates a minute for the workspace) keeps few messages
+// current in a storm, so it goes to those that carry the storm: repeats
+// holding at least a tenth of their push's records wait as long as the
+// timeout allows, and stay in one message; the others wait one post
+// interval of the channel (1 s by default), after which posting is sooner.
+// Waiting for every message alike held the queue consumers until the storm
+// drained at the pace of updates (BENCHMARKS.md's storm of 1,000
+// fingerprints: 36 s and 66 messages, against 12 s and 39).
+func (w *workspace) repeatWait(records, pushed int) time.Duration {
+	if records*10 >= pushed {
+		return w.updateWait()
+	}
 	postInterval := time.Duration(float64(time.Second) / w.cfg.RateLimit.PerSecond)
-	return min(w.cfg.Timeout-w.callTime(), postInterval)
+	return min(w.updateWait(), postInterval)
 }
 
 // updateBudget waits, at most maxWait, for the workspace's chat.update

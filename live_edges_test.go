@@ -3,6 +3,7 @@ package slackexporter
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -32,40 +33,47 @@ func TestAChannelNamedWithOrWithoutItsHashIsOneDestination(t *testing.T) {
 	assert.Contains(t, shown(t, msgs[0]), "prod is down")
 }
 
-// A repeat waits for the workspace's update budget at most one post
-// interval of the channel (1 s at 1 post a second): when the next update is
-// nearer, it waits and updates; when it is further, posting is sooner, and
-// the repeat is posted as a new message.
-func TestARepeatWaitsForTheUpdateBudgetAtMostOnePostInterval(t *testing.T) {
+// The update budget goes to the messages that carry a storm: repeats
+// holding at least a tenth of their push's records wait for it as long as
+// the timeout allows; the others wait one post interval (1 s here), then
+// are posted anew.
+func TestRepeatsThatCarryThePushWaitForTheUpdateBudget(t *testing.T) {
 	for _, tc := range []struct {
-		updatesPerMinute float64
-		messages         int
+		name     string
+		others   int // records of other fingerprints in the push
+		messages int // top-level messages showing "boom" afterwards
 	}{
-		{90, 1}, // a burst of 3, then one every ~0.67 s: waited for
-		{20, 2}, // a burst of 3, then one every ~3 s: posted anew
+		{"alone in its push", 0, 1},
+		{"1 of 21 records", 20, 2},
 	} {
-		t.Run(fmt.Sprintf("updates_per_minute=%v", tc.updatesPerMinute), func(t *testing.T) {
+		t.Run(tc.name, func(t *testing.T) {
 			emu, srv := emulator(t, nil)
 			cfg := threadsConfig(srv, func(c *ThreadsConfig) {
-				c.UpdatesPerMinute = tc.updatesPerMinute
+				c.UpdatesPerMinute = 30 // a burst of 3, then one every ~2 s
 				c.ReplyEvery = time.Hour
 			})
 			cfg.RateLimit = RateLimitConfig{PerSecond: 1, Burst: 10} // a post interval of 1 s, and posts to spare
+			cfg.Grouping.Mask = false
 			e := started(t, cfg, exportertest.NewNopSettings(metadata.Type))
 			ctx := context.Background()
 			boom := func() plog.Logs { return errorRecords(1, func(int) string { return "boom" }) }
 			for range 4 { // the post, then three updates: the burst
 				require.NoError(t, e.push(ctx, e.selectRecords(ctx, boom())))
 			}
-			require.Len(t, messagesIn(emu, "#alerts"), 1)
-			require.NoError(t, e.push(ctx, e.selectRecords(ctx, boom())))
-			msgs := messagesIn(emu, "#alerts")
-			require.Len(t, msgs, tc.messages)
-			total := 0
-			for _, m := range msgs {
+			recs := []rec{{"checkout", "dev", plog.SeverityNumberError, "boom"}}
+			for i := range tc.others {
+				recs = append(recs, rec{"checkout", "dev", plog.SeverityNumberError, "other failure " + letters(i)})
+			}
+			require.NoError(t, e.push(ctx, e.selectRecords(ctx, logsOf(recs...)))) // the next update is ~2 s away
+			showing, total := 0, 0
+			for _, m := range messagesIn(emu, "#alerts") {
+				if strings.Contains(shown(t, m), "boom") {
+					showing++
+				}
 				total += recordsShown(t, m)
 			}
-			assert.Equal(t, 5, total, "every record shown once")
+			assert.Equal(t, tc.messages, showing)
+			assert.Equal(t, 5+tc.others, total, "every record shown once")
 		})
 	}
 }

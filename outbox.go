@@ -224,7 +224,7 @@ func (d *destination) deliverGathered(ctx context.Context, shares []*share) {
 		// Waiting for the update budget (as the pushes do) keeps a storm
 		// of repeats in few messages; a post that gave up at once would
 		// start a new message for them at every slot.
-		_, overflow := d.updateLive(ctx, repeats, now, d.updateWait())
+		_, overflow := d.updateLive(ctx, repeats, now, recordsOf(shares))
 		shares = d.retire(ctx, slices.Concat(fresh, sharesOfRepeats(overflow)))
 	}
 	d.postShares(ctx, shares)

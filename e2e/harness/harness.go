@@ -648,28 +648,17 @@ func StartCollectorBinary(t testing.TB, bin, config string, env ...string) *Coll
 	t.Helper()
 	dir := t.TempDir()
 	c := &Collector{
-		OTLPHTTP:   fmt.Sprintf("127.0.0.1:%d", FreePort(t)),
-		OTLPGRPC:   fmt.Sprintf("127.0.0.1:%d", FreePort(t)),
 		StorageDir: filepath.Join(dir, "storage"),
 		ConfigPath: filepath.Join(dir, "config.yaml"),
 		bin:        bin,
 		out:        &output{},
 	}
-	metricsPort := FreePort(t)
-	c.MetricsURL = fmt.Sprintf("http://127.0.0.1:%d/metrics", metricsPort)
 	if err := os.MkdirAll(c.StorageDir, 0o700); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(c.ConfigPath, []byte(config), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	c.env = append(os.Environ(),
-		"OTLP_HTTP_ENDPOINT="+c.OTLPHTTP,
-		"OTLP_GRPC_ENDPOINT="+c.OTLPGRPC,
-		"METRICS_PORT="+strconv.Itoa(metricsPort),
-		"STORAGE_DIR="+c.StorageDir,
-	)
-	c.env = append(c.env, env...)
 	t.Cleanup(func() {
 		if c.proc != nil {
 			c.proc.stop(stopTimeout)
@@ -678,8 +667,30 @@ func StartCollectorBinary(t testing.TB, bin, config string, env ...string) *Coll
 			t.Logf("collector log (tail):\n%s", Tail(c.Logs(), 60))
 		}
 	})
-	c.start(t)
-	return c
+	// A free port can be taken by another test's process between FreePort
+	// and the collector's listen: then the collector starts again on others.
+	for attempt := 1; ; attempt++ {
+		c.OTLPHTTP = fmt.Sprintf("127.0.0.1:%d", FreePort(t))
+		c.OTLPGRPC = fmt.Sprintf("127.0.0.1:%d", FreePort(t))
+		metricsPort := FreePort(t)
+		c.MetricsURL = fmt.Sprintf("http://127.0.0.1:%d/metrics", metricsPort)
+		c.env = append(os.Environ(),
+			"OTLP_HTTP_ENDPOINT="+c.OTLPHTTP,
+			"OTLP_GRPC_ENDPOINT="+c.OTLPGRPC,
+			"METRICS_PORT="+strconv.Itoa(metricsPort),
+			"STORAGE_DIR="+c.StorageDir,
+		)
+		c.env = append(c.env, env...)
+		from := len(c.out.String())
+		err := c.tryStart(t)
+		if err == nil {
+			return c
+		}
+		if attempt < 3 && strings.Contains(c.Logs()[from:], "address already in use") {
+			continue
+		}
+		t.Fatalf("%v", err)
+	}
 }
 
 // StartCollectorFile runs bin/otelcol-slack with an existing config file
@@ -728,6 +739,14 @@ func StartCollectorFile(t testing.TB, dir, path string, receivesOTLP bool, env .
 
 func (c *Collector) start(t testing.TB) {
 	t.Helper()
+	if err := c.tryStart(t); err != nil {
+		t.Fatalf("%v", err)
+	}
+}
+
+// tryStart is start, returning an error when the collector exits at start.
+func (c *Collector) tryStart(t testing.TB) error {
+	t.Helper()
 	// "Everything is ready" may already be in the log from an earlier run.
 	from := len(c.out.String())
 	c.proc = startProcessIn(t, c.dir, c.bin, []string{"--config", c.ConfigPath}, c.env, c.out)
@@ -735,15 +754,15 @@ func (c *Collector) start(t testing.TB) {
 	deadline := time.Now().Add(startTimeout)
 	for {
 		if c.proc.exited() {
-			t.Fatalf("the collector exited at start (%v):\n%s", c.proc.err, Tail(c.Logs(), 40))
+			return fmt.Errorf("the collector exited at start (%v):\n%s", c.proc.err, Tail(c.Logs(), 40))
 		}
 		if strings.Contains(c.Logs()[from:], "Everything is ready") {
 			if c.OTLPHTTP == "" {
-				return
+				return nil
 			}
 			if conn, err := net.DialTimeout("tcp", c.OTLPHTTP, time.Second); err == nil {
 				conn.Close()
-				return
+				return nil
 			}
 		}
 		if time.Now().After(deadline) {
