@@ -754,7 +754,7 @@ func (c *Collector) tryStart(t testing.TB) error {
 	deadline := time.Now().Add(startTimeout)
 	for {
 		if c.proc.exited() {
-			return fmt.Errorf("the collector exited at start (%v):\n%s", c.proc.err, Tail(c.Logs(), 40))
+			return fmt.Errorf("the collector exited at start (%w):\n%s", c.proc.err, Tail(c.Logs(), 40))
 		}
 		if strings.Contains(c.Logs()[from:], "Everything is ready") {
 			if c.OTLPHTTP == "" {
