@@ -89,40 +89,10 @@ import (
 var fleetSeeds = []uint64{1, 2, 3}
 
 func TestFleetInvariants(t *testing.T) {
-	seeds, fresh := fleetSeeds, true
-	if s := os.Getenv("INVARIANTS_SEED"); s != "" {
-		seeds, fresh = nil, false
-		for _, f := range strings.Split(s, ",") {
-			n, err := strconv.ParseUint(strings.TrimSpace(f), 10, 64)
-			require.NoError(t, err, "INVARIANTS_SEED")
-			seeds = append(seeds, n)
-		}
-	}
-	budget := 10 * time.Second
-	if s := os.Getenv("INVARIANTS_DURATION"); s != "" {
-		d, err := time.ParseDuration(s)
-		require.NoError(t, err, "INVARIANTS_DURATION")
-		budget = d
-	}
 	start := time.Now()
-	next := uint64(time.Now().UnixNano())
 	var runs, failed int
 	var sum fleetStats
-	for i := 0; ; i++ {
-		var seed uint64
-		switch {
-		case i < len(seeds):
-			seed = seeds[i]
-		case fresh && time.Since(start) < budget:
-			next = next*6364136223846793005 + 1442695040888963407
-			seed = next >> 16
-		default:
-			t.Logf("%d runs in %s, %d checks, %d failed runs; %d channel moves, %d kills (%d records in flight, %d shown twice), "+
-				"%d real 429s, %d bursts after a failed read-back, %d over the rate with the previous owner's thread replies, %d updates of another gateway's message, %d repeats posted anew after a handover (%v), %d counts lowered (see the log), %d quiet marks or lowered counts by a former owner after its read-back (known race, tolerated)",
-				runs, time.Since(start).Round(time.Millisecond), sum.checks, failed, sum.moves, sum.kills, sum.inflight, sum.duplicates,
-				sum.real429, sum.blindBursts, sum.replyBlind, sum.crossUpdates, sum.repostsExcused, sum.excuses, sum.lowered, sum.knownRace)
-			return
-		}
+	for seed := range seedsToRun(t, fleetSeeds, 10*time.Second) {
 		var st fleetStats
 		if !t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) { st = runFleet(t, seed) }) {
 			failed++
@@ -130,6 +100,10 @@ func TestFleetInvariants(t *testing.T) {
 		runs++
 		sum.add(st)
 	}
+	t.Logf("%d runs in %s, %d checks, %d failed runs; %d channel moves, %d kills (%d records in flight, %d shown twice), "+
+		"%d real 429s, %d bursts after a failed read-back, %d over the rate with the previous owner's thread replies, %d updates of another gateway's message, %d repeats posted anew after a handover (%v), %d counts lowered (see the log), %d quiet marks or lowered counts by a former owner after its read-back (known race, tolerated)",
+		runs, time.Since(start).Round(time.Millisecond), sum.checks, failed, sum.moves, sum.kills, sum.inflight, sum.duplicates,
+		sum.real429, sum.blindBursts, sum.replyBlind, sum.crossUpdates, sum.repostsExcused, sum.excuses, sum.lowered, sum.knownRace)
 }
 
 // fleetStats is what a run measured, for the summary.
@@ -1344,13 +1318,7 @@ func TestAFailedReadBackAfterARebalanceNeverLowersACount(t *testing.T) {
 	emu, srv := emulator(t, nil)
 	cfg := threadsConfig(srv, func(c *ThreadsConfig) { c.ReplyEvery = time.Hour; c.RestoreFromSlack = true })
 	ctx := context.Background()
-	gateway := func() *slackExporter {
-		e, err := newSlackExporter(cfg, exportertest.NewNopSettings(metadata.Type))
-		require.NoError(t, err)
-		require.NoError(t, e.start(ctx, hostWith{}))
-		t.Cleanup(func() { require.NoError(t, e.shutdown(ctx)) })
-		return e
-	}
+	gateway := func() *slackExporter { return started(t, cfg, exportertest.NewNopSettings(metadata.Type)) }
 	push := func(e *slackExporter, n int) {
 		require.NoError(t, e.push(ctx, e.selectRecords(ctx, errorRecords(n, func(int) string { return "replica lag 12s" }))))
 	}
@@ -1392,13 +1360,7 @@ func TestANewOwnerPacesAfterAPreviousOwnerThatWasPacing(t *testing.T) {
 	cfg := threadsConfig(srv, func(c *ThreadsConfig) { c.ReplyEvery = time.Hour; c.RestoreFromSlack = true })
 	cfg.RateLimit = RateLimitConfig{PerSecond: 2, Burst: 2}
 	ctx := context.Background()
-	gateway := func() *slackExporter {
-		e, err := newSlackExporter(cfg, exportertest.NewNopSettings(metadata.Type))
-		require.NoError(t, err)
-		require.NoError(t, e.start(ctx, hostWith{}))
-		t.Cleanup(func() { require.NoError(t, e.shutdown(ctx)) })
-		return e
-	}
+	gateway := func() *slackExporter { return started(t, cfg, exportertest.NewNopSettings(metadata.Type)) }
 	push := func(e *slackExporter, word string) {
 		require.NoError(t, e.push(ctx, e.selectRecords(ctx, errorRecords(1, func(int) string { return "failed: " + word }))))
 	}

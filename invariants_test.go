@@ -28,6 +28,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"math/rand/v2"
 	"net/http/httptest"
 	"os"
@@ -62,37 +63,9 @@ import (
 var invariantSeeds = []uint64{1, 2, 3, 4, 5, 6, 7, 8}
 
 func TestDeliveryInvariants(t *testing.T) {
-	seeds, fresh := invariantSeeds, true
-	if s := os.Getenv("INVARIANTS_SEED"); s != "" {
-		seeds, fresh = nil, false
-		for _, f := range strings.Split(s, ",") {
-			n, err := strconv.ParseUint(strings.TrimSpace(f), 10, 64)
-			require.NoError(t, err, "INVARIANTS_SEED")
-			seeds = append(seeds, n)
-		}
-	}
-	budget := 30 * time.Second
-	if s := os.Getenv("INVARIANTS_DURATION"); s != "" {
-		d, err := time.ParseDuration(s)
-		require.NoError(t, err, "INVARIANTS_DURATION")
-		budget = d
-	}
 	start := time.Now()
-	next := uint64(time.Now().UnixNano())
 	var runs, checks, failed, templated, rerouted, clicks, muted int
-	for i := 0; ; i++ {
-		var seed uint64
-		switch {
-		case i < len(seeds):
-			seed = seeds[i]
-		case fresh && time.Since(start) < budget:
-			next = next*6364136223846793005 + 1442695040888963407
-			seed = next >> 16
-		default:
-			t.Logf("%d runs in %s, %d checks, %d failed runs; %d runs with a templated channel, %d records rerouted; %d clicks, %d records muted",
-				runs, time.Since(start).Round(time.Millisecond), checks, failed, templated, rerouted, clicks, muted)
-			return
-		}
+	for seed := range seedsToRun(t, invariantSeeds, 30*time.Second) {
 		var r runResult
 		if !t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) { r = runInvariants(t, seed) }) {
 			failed++
@@ -105,6 +78,43 @@ func TestDeliveryInvariants(t *testing.T) {
 		rerouted += r.rerouted
 		clicks += r.clicks
 		muted += r.muted
+	}
+	t.Logf("%d runs in %s, %d checks, %d failed runs; %d runs with a templated channel, %d records rerouted; %d clicks, %d records muted",
+		runs, time.Since(start).Round(time.Millisecond), checks, failed, templated, rerouted, clicks, muted)
+}
+
+// seedsToRun yields the seeds of INVARIANTS_SEED (comma-separated) if it is
+// set; otherwise fixed, then fresh seeds until INVARIANTS_DURATION (or
+// budget) has passed since the first.
+func seedsToRun(t *testing.T, fixed []uint64, budget time.Duration) iter.Seq[uint64] {
+	seeds, fresh := fixed, true
+	if s := os.Getenv("INVARIANTS_SEED"); s != "" {
+		seeds, fresh = nil, false
+		for _, f := range strings.Split(s, ",") {
+			n, err := strconv.ParseUint(strings.TrimSpace(f), 10, 64)
+			require.NoError(t, err, "INVARIANTS_SEED")
+			seeds = append(seeds, n)
+		}
+	}
+	if s := os.Getenv("INVARIANTS_DURATION"); s != "" {
+		d, err := time.ParseDuration(s)
+		require.NoError(t, err, "INVARIANTS_DURATION")
+		budget = d
+	}
+	return func(yield func(uint64) bool) {
+		start := time.Now()
+		for _, seed := range seeds {
+			if !yield(seed) {
+				return
+			}
+		}
+		next := uint64(start.UnixNano())
+		for fresh && time.Since(start) < budget {
+			next = next*6364136223846793005 + 1442695040888963407
+			if !yield(next >> 16) {
+				return
+			}
+		}
 	}
 }
 

@@ -24,13 +24,7 @@ func TestAGatewayTakingAChannelOverUpdatesTheMessagesThePreviousOnePosted(t *tes
 			emu, srv := emulator(t, nil)
 			cfg := threadsConfig(srv, func(c *ThreadsConfig) { c.ReplyEvery = time.Hour; c.RestoreFromSlack = restore })
 			ctx := context.Background()
-			gateway := func() *slackExporter {
-				e, err := newSlackExporter(cfg, exportertest.NewNopSettings(metadata.Type))
-				require.NoError(t, err)
-				require.NoError(t, e.start(ctx, hostWith{}))
-				t.Cleanup(func() { require.NoError(t, e.shutdown(ctx)) })
-				return e
-			}
+			gateway := func() *slackExporter { return started(t, cfg, exportertest.NewNopSettings(metadata.Type)) }
 			push := func(e *slackExporter, n int, body string) {
 				require.NoError(t, e.push(ctx, e.selectRecords(ctx, errorRecords(n, func(int) string { return body }))))
 			}
@@ -85,13 +79,7 @@ func TestANewOwnerPacesAfterThePreviousOnesPosts(t *testing.T) {
 	cfg := threadsConfig(srv, func(c *ThreadsConfig) { c.ReplyEvery = time.Hour; c.RestoreFromSlack = true })
 	cfg.RateLimit = RateLimitConfig{PerSecond: 1, Burst: 3}
 	ctx := context.Background()
-	gateway := func() *slackExporter {
-		e, err := newSlackExporter(cfg, exportertest.NewNopSettings(metadata.Type))
-		require.NoError(t, err)
-		require.NoError(t, e.start(ctx, hostWith{}))
-		t.Cleanup(func() { require.NoError(t, e.shutdown(ctx)) })
-		return e
-	}
+	gateway := func() *slackExporter { return started(t, cfg, exportertest.NewNopSettings(metadata.Type)) }
 	push := func(e *slackExporter, words ...string) {
 		var wg sync.WaitGroup
 		for _, w := range words { // one push each, as concurrent queue consumers
@@ -124,13 +112,7 @@ func TestAQuietMarkFromTheFormerOwnerNeverLowersACount(t *testing.T) {
 	emu, srv := emulator(t, nil)
 	cfg := threadsConfig(srv, func(c *ThreadsConfig) { c.ReplyEvery = time.Hour; c.RestoreFromSlack = true })
 	ctx := context.Background()
-	gateway := func() *slackExporter {
-		e, err := newSlackExporter(cfg, exportertest.NewNopSettings(metadata.Type))
-		require.NoError(t, err)
-		require.NoError(t, e.start(ctx, hostWith{}))
-		t.Cleanup(func() { require.NoError(t, e.shutdown(ctx)) })
-		return e
-	}
+	gateway := func() *slackExporter { return started(t, cfg, exportertest.NewNopSettings(metadata.Type)) }
 	push := func(e *slackExporter, n int) {
 		require.NoError(t, e.push(ctx, e.selectRecords(ctx, errorRecords(n, func(int) string { return "replica lag 12s" }))))
 	}
@@ -157,13 +139,7 @@ func TestAChannelHandedAwayAndBackQuicklyIsReadAgainAfterARebalance(t *testing.T
 			emu, srv := emulator(t, nil)
 			cfg := threadsConfig(srv, func(c *ThreadsConfig) { c.ReplyEvery = time.Hour; c.RestoreFromSlack = true })
 			ctx := context.Background()
-			gateway := func() *slackExporter {
-				e, err := newSlackExporter(cfg, exportertest.NewNopSettings(metadata.Type))
-				require.NoError(t, err)
-				require.NoError(t, e.start(ctx, hostWith{}))
-				t.Cleanup(func() { require.NoError(t, e.shutdown(ctx)) })
-				return e
-			}
+			gateway := func() *slackExporter { return started(t, cfg, exportertest.NewNopSettings(metadata.Type)) }
 			push := func(e *slackExporter, n int) {
 				require.NoError(t, e.push(ctx, e.selectRecords(ctx, errorRecords(n, func(int) string { return "replica lag 12s" }))))
 			}
