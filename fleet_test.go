@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/slackexporter/slackexporter/internal/metadata"
+	"github.com/slackexporter/slackexporter/internal/slackclient"
 )
 
 // A gateway watching its fleet's consumer group spends the workspace's
@@ -68,6 +69,13 @@ func TestAFleetGatewaySpendsItsShareOfTheUpdateBudget(t *testing.T) {
 	require.Eventually(t, shareOf(2), 30*time.Second, 10*time.Millisecond, "two gateways: half each")
 	assert.Greater(t, e.rebalances.Load(), before, "every channel is read back before its next delivery")
 	assert.Equal(t, 2, e.fleet.Members())
+	// The limiter spends the share: its burst gone, the next update is 2 s
+	// away at 30 a minute (1 s at 60), beyond a 1.5 s wait.
+	for range updateBurst {
+		require.NoError(t, e.updates.Wait(context.Background(), 0, 0))
+	}
+	var tooLong *slackclient.WaitTooLongError
+	require.ErrorAs(t, e.updates.Wait(context.Background(), 1500*time.Millisecond, 0), &tooLong)
 
 	logs.TakeAll()
 	second.Close() // leaves the group: its share comes back
