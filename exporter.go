@@ -289,15 +289,17 @@ func (e *slackExporter) shutdown(ctx context.Context) error {
 // selectRecords is the pre-queue path: it runs for every record the
 // collector receives.
 func (e *slackExporter) selectRecords(ctx context.Context, ld plog.Logs) plog.Logs {
-	sel := e.selector.Select
+	var kept plog.Logs
+	var filtered int
 	if e.persistentQueue {
 		// Select may hand on a batch kept whole for the default destination
 		// untagged, read as the default when pushed. A persistent queue
 		// replays after a restart, when the default may be another one: what
 		// it holds must name its destination.
-		sel = e.selector.SelectCopies
+		kept, filtered = e.selector.SelectCopies(ctx, ld)
+	} else {
+		kept, filtered = e.selector.Select(ctx, ld)
 	}
-	kept, filtered := sel(ctx, ld)
 	if filtered > 0 {
 		e.telemetry.ExporterSlackRecordsFiltered.Add(ctx, int64(filtered))
 	}
