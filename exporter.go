@@ -64,6 +64,9 @@ type slackExporter struct {
 	defaultKey string
 	// persistentQueue: sending_queue.storage is set.
 	persistentQueue bool
+	// ownsInput: the pipeline hands this exporter its own copy of what it
+	// consumes (see createLogs), so selection moves kept records out of it.
+	ownsInput bool
 	// api is the Web API client (token mode), set at start.
 	api *slackclient.WebAPI
 
@@ -289,17 +292,13 @@ func (e *slackExporter) shutdown(ctx context.Context) error {
 // selectRecords is the pre-queue path: it runs for every record the
 // collector receives.
 func (e *slackExporter) selectRecords(ctx context.Context, ld plog.Logs) plog.Logs {
-	var kept plog.Logs
-	var filtered int
-	if e.persistentQueue {
-		// Select may hand on a batch kept whole for the default destination
-		// untagged, read as the default when pushed. A persistent queue
-		// replays after a restart, when the default may be another one: what
-		// it holds must name its destination.
-		kept, filtered = e.selector.SelectCopies(ctx, ld)
-	} else {
-		kept, filtered = e.selector.Select(ctx, ld)
-	}
+	// Select may hand on a batch kept whole for the default destination
+	// untagged, read as the default when pushed. A persistent queue replays
+	// after a restart, when the default may be another one: what it holds
+	// must name its destination.
+	// Read-only data is never the exporter's to change, whatever it declared.
+	owned := e.ownsInput && !ld.IsReadOnly()
+	kept, filtered := e.selector.SelectFor(ctx, ld, selection.Output{Owned: owned, Tagged: e.persistentQueue})
 	if filtered > 0 {
 		e.telemetry.ExporterSlackRecordsFiltered.Add(ctx, int64(filtered))
 	}

@@ -163,7 +163,8 @@ func TestConsumeLogsFiltersRoutesCollapsesAndCounts(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, exp.Start(context.Background(), componenttest.NewNopHost()))
 	t.Cleanup(func() { require.NoError(t, exp.Shutdown(context.Background())) })
-	assert.False(t, exp.Capabilities().MutatesData)
+	assert.False(t, exp.Capabilities().MutatesData, "without batching, the pipeline may share its data with this exporter")
+	assert.False(t, exp.(*selectingLogs).exporter.ownsInput, "so selection copies what it keeps")
 
 	recs := copies(100, rec{"checkout", "dev", plog.SeverityNumberInfo, "request ok"})
 	recs = append(recs, copies(3, rec{"checkout", "dev", plog.SeverityNumberError, "db down"})...)
@@ -174,8 +175,9 @@ func TestConsumeLogsFiltersRoutesCollapsesAndCounts(t *testing.T) {
 	)
 	ld := logsOf(recs...)
 	before := marshal(t, ld)
+	ld.MarkReadOnly() // as the pipeline marks data it shares: any write panics
 	require.NoError(t, exp.ConsumeLogs(context.Background(), ld))
-	assert.Equal(t, before, marshal(t, ld), "the exporter never modifies its input")
+	assert.Equal(t, before, marshal(t, ld), "the exporter never modifies an input it does not own")
 
 	alerts := messagesIn(emu, "#alerts")
 	require.Len(t, alerts, 1, "one push to one channel is one message")
@@ -720,4 +722,61 @@ func TestPartlyRefusedPushDeliversTheRestAndLogsOnce(t *testing.T) {
 	assert.True(t, consumererror.IsPermanent(err))
 	assert.Contains(t, err.Error(), "#gone: slack answered channel_not_found")
 	assert.Len(t, logs.FilterMessageSnippet("Slack refused").All(), 2)
+}
+
+// With batching on (the default), exporterhelper declares that the exporter
+// mutates data, so the pipeline hands it a copy of its own and selection
+// moves the kept records out of it instead of copying them: every kept
+// record still reaches its channel once, and only those.
+func TestWithBatchingTheExporterOwnsItsInputAndDeliversWhatItKeeps(t *testing.T) {
+	emu, srv := emulator(t, nil)
+	cfg := tokenConfig(srv)
+	cfg.QueueConfig = createDefaultConfig().(*Config).QueueConfig
+	cfg.Routes = []RouteConfig{{Condition: `resource.attributes["deployment.environment"] == "prod"`, Channel: "#prod-alerts"}}
+	exp, err := NewFactory().CreateLogs(context.Background(), exportertest.NewNopSettings(metadata.Type), cfg)
+	require.NoError(t, err)
+	require.NoError(t, exp.Start(context.Background(), componenttest.NewNopHost()))
+	assert.True(t, exp.Capabilities().MutatesData, "the pipeline gives the exporter its own copy")
+	assert.True(t, exp.(*selectingLogs).exporter.ownsInput, "so selection moves what it keeps")
+
+	ld := plog.NewLogs()
+	for _, env := range []string{"dev", "prod", "dev"} {
+		rl := ld.ResourceLogs().AppendEmpty()
+		rl.Resource().Attributes().PutStr("deployment.environment", env)
+		lrs := rl.ScopeLogs().AppendEmpty().LogRecords()
+		for i := range 6 {
+			lr := lrs.AppendEmpty()
+			lr.SetSeverityNumber([]plog.SeverityNumber{plog.SeverityNumberError, plog.SeverityNumberInfo}[i%2])
+			lr.Body().SetStr(env + " " + []string{"alpha", "beta", "gamma", "delta", "epsilon", "zeta"}[i])
+			lr.Attributes().PutInt("attempt", int64(i))
+		}
+	}
+	shared := plog.NewLogs()
+	ld.CopyTo(shared)
+	require.NoError(t, exp.ConsumeLogs(context.Background(), ld))
+	// Read-only data, which the pipeline never gives a consumer that
+	// mutates, is copied all the same.
+	shared.MarkReadOnly()
+	before := marshal(t, shared)
+	require.NoError(t, exp.ConsumeLogs(context.Background(), shared))
+	assert.Equal(t, before, marshal(t, shared))
+	require.NoError(t, exp.Shutdown(context.Background())) // drains the queue
+
+	for channel, want := range map[string][]string{ // each shown ×2, in one message or two
+		"#alerts":      {"dev alpha", "dev gamma", "dev epsilon"},
+		"#prod-alerts": {"prod alpha", "prod gamma", "prod epsilon"},
+	} {
+		var body string
+		for _, m := range messagesIn(emu, channel) {
+			body += shown(t, m)
+		}
+		for _, w := range want {
+			assert.Contains(t, body, w, channel)
+		}
+		for _, dropped := range []string{"beta", "delta", "zeta"} {
+			assert.NotContains(t, body, dropped, channel)
+		}
+		other := map[string]string{"#alerts": "prod", "#prod-alerts": "dev"}[channel]
+		assert.NotContains(t, body, other+" ", channel)
+	}
 }

@@ -373,6 +373,7 @@ func (f *fleetRun) startGateway(index, life int) *fleetGateway {
 	e, err := newSlackExporter(f.cfg, set)
 	require.NoError(f.t, err)
 	e.now = f.now
+	e.ownsInput = (f.seed+uint64(index+life))%2 == 0 // in place, as with batching on, or copied
 	host := hostWith{component.MustNewID("clientclock"): &gatewayClock{f: f, gw: g}}
 	require.NoError(f.t, e.start(context.Background(), host))
 	g.exp = e

@@ -75,7 +75,7 @@ func NewRouter(cfg *Config, set component.TelemetrySettings) (*Router, error) {
 // one Owned per owner in a stable order, and how many records it dropped.
 // ld is never modified.
 func (r *Router) Split(ctx context.Context, ld plog.Logs) (owned []Owned, filtered int) {
-	kept, filtered := r.selector.SelectCopies(ctx, ld)
+	kept, filtered := r.selector.SelectFor(ctx, ld, selection.Output{Tagged: true})
 	if kept.LogRecordCount() == 0 {
 		return nil, filtered
 	}
@@ -86,7 +86,7 @@ func (r *Router) Split(ctx context.Context, ld plog.Logs) (owned []Owned, filter
 				owner := ownerKey(selection.Destination(sl))
 				b, ok := builders[owner]
 				if !ok {
-					b = logcopy.New()
+					b = logcopy.New().Moving() // kept is a copy of this call's own
 					builders[owner] = b
 				}
 				b.Append(rl, sl, lr)

@@ -5,6 +5,7 @@ package e2e
 // by the emulator.
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -167,15 +168,7 @@ routes:
 	waitCounter(t, col, 30*time.Second, float64(wantDelivered), metricDelivered)
 	msgs := emu.WaitQuiet(t, time.Second, 30*time.Second)
 
-	for body, dest := range want {
-		got := messagesContaining(msgs, body)
-		switch {
-		case dest == "" && len(got) > 0:
-			t.Errorf("%q should have been dropped, but reached %v", body, channels(got))
-		case dest != "" && (len(got) != 1 || got[0].Channel != dest):
-			t.Errorf("%q should be in one message in %s, found in %v", body, dest, channels(got))
-		}
-	}
+	checkPlaced(t, msgs, want)
 	for _, m := range msgs {
 		if m.Channel == paymentsHook && m.Via != "webhook" {
 			t.Errorf("message %d in %s came via %q, want webhook", m.Seq, m.Channel, m.Via)
@@ -189,5 +182,75 @@ routes:
 	}
 	if t.Failed() {
 		t.Logf("emulator holds:\n%s", emu.MessagesText(t))
+	}
+}
+
+// With batching on (the default), the slack exporter filters the data it is
+// handed in place; the collector copies it for the exporter when another
+// exporter of the pipeline shares it. The debug exporter beside it still
+// sees every record, dropped and kept, and Slack the kept ones only.
+func TestAnExporterSharingThePipelineStillSeesEveryRecord(t *testing.T) {
+	emu := StartEmulator(t)
+	config := SlackConfig(tokenMode(`
+filter:
+  min_severity: error
+routes:
+  - condition: 'resource.attributes["deployment.environment"] == "prod"'
+    channel: "#prod-alerts"
+`))
+	config = strings.Replace(config, "\nservice:", "\n  debug:\n    verbosity: detailed\nservice:", 1)
+	config = strings.Replace(config, "exporters: [slack]", "exporters: [slack, debug]", 1)
+	col := StartCollector(t, config, emu.Env()...)
+
+	want := map[string]string{} // body → channel, "" for none
+	for i := range 40 {
+		env, channel := "dev", "#alerts"
+		if i%3 == 0 {
+			env, channel = "prod", "#prod-alerts"
+		}
+		var records []log.Record
+		for j, severity := range []log.Severity{log.SeverityInfo, log.SeverityError, log.SeverityWarn, log.SeverityFatal} {
+			body := fmt.Sprintf("shared-%s-%s|", word(i), word(j))
+			records = append(records, Record(severity, body))
+			want[body] = ""
+			if severity >= log.SeverityError {
+				want[body] = channel
+			}
+		}
+		col.SendLogs(t, Service("svc-"+word(i%4), env), records...)
+	}
+
+	var kept int
+	for _, channel := range want {
+		if channel != "" {
+			kept++
+		}
+	}
+	waitCounter(t, col, 30*time.Second, float64(kept), metricDelivered)
+	msgs := emu.WaitQuiet(t, time.Second, 30*time.Second)
+	logs := col.Logs()
+	for body := range want {
+		if !strings.Contains(logs, body) {
+			t.Errorf("the debug exporter never showed %q", body)
+		}
+	}
+	checkPlaced(t, msgs, want)
+	if t.Failed() {
+		t.Logf("emulator holds:\n%s", emu.MessagesText(t))
+	}
+}
+
+// checkPlaced checks that each body of want is in one message, in the
+// channel (or webhook) want gives, or in none when want gives "".
+func checkPlaced(t *testing.T, msgs []Message, want map[string]string) {
+	t.Helper()
+	for body, dest := range want {
+		got := messagesContaining(msgs, body)
+		switch {
+		case dest == "" && len(got) > 0:
+			t.Errorf("%q should have been dropped, but reached %v", body, channels(got))
+		case dest != "" && (len(got) != 1 || got[0].Channel != dest):
+			t.Errorf("%q should be in one message in %s, found in %v", body, dest, channels(got))
+		}
 	}
 }

@@ -12,6 +12,8 @@ import "go.opentelemetry.io/collector/pdata/plog"
 //     stands for (implied), in an untagged scope, nothing is copied: if the
 //     walk ends so, Logs returns src itself;
 //   - other records are copied one by one.
+//
+// A caller that owns src walks it with InPlace instead.
 type Kept struct {
 	src     plog.Logs
 	tagKey  string
@@ -38,9 +40,9 @@ func NewKept(src plog.Logs, tagKey, implied string) *Kept {
 	return &Kept{src: src, tagKey: tagKey, implied: implied, shared: true}
 }
 
-// NewKeptCopies starts a walk whose Logs is always a copy, every scope of it
+// NewKeptTagged starts a walk whose Logs is always a copy, every scope of it
 // tagged.
-func NewKeptCopies(tagKey string) *Kept {
+func NewKeptTagged(tagKey string) *Kept {
 	return &Kept{tagKey: tagKey}
 }
 

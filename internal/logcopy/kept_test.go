@@ -1,17 +1,27 @@
 package logcopy
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/plog"
 )
 
+// walker is Kept or InPlace.
+type walker interface {
+	Scope(rl plog.ResourceLogs, sl plog.ScopeLogs)
+	Keep(i int, lr plog.LogRecord, tag string)
+	Logs() plog.Logs
+}
+
 // walk walks src with k: a record whose body is in tags is kept with that
 // tag, any other is dropped.
-func walk(k *Kept, src plog.Logs, tags map[string]string) plog.Logs {
+func walk(k walker, src plog.Logs, tags map[string]string) plog.Logs {
 	for _, rl := range src.ResourceLogs().All() {
 		for _, sl := range rl.ScopeLogs().All() {
 			k.Scope(rl, sl)
@@ -211,10 +221,10 @@ func TestKeptNothingIsEmpty(t *testing.T) {
 	assert.Equal(t, 0, out.ResourceLogs().Len())
 }
 
-// NewKeptCopies never hands the source on.
+// NewKeptTagged never hands the source on.
 func TestKeptCopiesAlwaysCopies(t *testing.T) {
 	src := source()
-	out := walk(NewKeptCopies("dest"), src, all(src, "d"))
+	out := walk(NewKeptTagged("dest"), src, all(src, "d"))
 	assert.False(t, same(out, src))
 	assert.Equal(t, []string{
 		"checkout db d: checkout/db/1,checkout/db/2", "checkout http d: checkout/http/1,checkout/http/2",
@@ -239,4 +249,145 @@ func TestAppendScopeCopiesAScopeWhole(t *testing.T) {
 	assert.Equal(t, map[string]any{"kind": "server", "dest": "b"}, copied.Scope().Attributes().AsRaw())
 	_, tagged := http.Scope().Attributes().Get("dest")
 	assert.False(t, tagged, "the source is never modified")
+}
+
+// randomSource is a source of up to 4 resources of up to 4 scopes of up to
+// 5 records, every body unique; some scopes are empty, some carry the tag
+// attribute already, some records have attributes of their own.
+func randomSource(rng *rand.Rand) plog.Logs {
+	src := plog.NewLogs()
+	n := 0
+	for r := range 1 + rng.IntN(4) {
+		rl := src.ResourceLogs().AppendEmpty()
+		rl.Resource().Attributes().PutStr("service.name", fmt.Sprintf("svc%d", r))
+		rl.SetSchemaUrl(fmt.Sprintf("https://example.com/%d", r))
+		for s := range rng.IntN(5) {
+			sl := rl.ScopeLogs().AppendEmpty()
+			sl.Scope().SetName(fmt.Sprintf("scope%d", s))
+			if rng.IntN(5) == 0 {
+				sl.Scope().Attributes().PutStr("dest", "forged")
+			}
+			for range rng.IntN(6) {
+				lr := sl.LogRecords().AppendEmpty()
+				lr.Body().SetStr(fmt.Sprintf("r%d", n))
+				if rng.IntN(2) == 0 {
+					lr.Attributes().PutInt("n", int64(n))
+				}
+				n++
+			}
+		}
+	}
+	return src
+}
+
+// randomTags keeps each record of src with a tag among d (the implied one),
+// x and y, or drops it; sometimes all with d, to reach the shared path.
+func randomTags(rng *rand.Rand, src plog.Logs) map[string]string {
+	tags := all(src, "d")
+	if rng.IntN(4) == 0 {
+		return tags
+	}
+	for body := range tags {
+		switch rng.IntN(4) {
+		case 0:
+			delete(tags, body)
+		case 1:
+			tags[body] = "x"
+		case 2:
+			tags[body] = "y"
+		}
+	}
+	return tags
+}
+
+// kept lists the records of ld in order as "service schema scope tag
+// body attributes", reading an untagged scope as the implied tag d.
+func kept(ld plog.Logs) []string {
+	var out []string
+	for _, rl := range ld.ResourceLogs().All() {
+		svc, _ := rl.Resource().Attributes().Get("service.name")
+		for _, sl := range rl.ScopeLogs().All() {
+			tag := "d"
+			if v, ok := sl.Scope().Attributes().Get("dest"); ok {
+				tag = v.Str()
+			}
+			for _, lr := range sl.LogRecords().All() {
+				out = append(out, fmt.Sprintf("%s %s %s %s %s %v", svc.Str(), rl.SchemaUrl(), sl.Scope().Name(), tag,
+					lr.Body().Str(), lr.Attributes().AsRaw()))
+			}
+		}
+	}
+	return out
+}
+
+// byTag is kept(ld) split by source scope and tag, each part in order
+// (records of one tag from different scopes may come in any order).
+func byTag(ld plog.Logs) map[string][]string {
+	out := map[string][]string{}
+	for _, rec := range kept(ld) {
+		f := strings.Fields(rec)
+		key := f[0] + " " + f[2] + " " + f[3]
+		out[key] = append(out[key], rec)
+	}
+	return out
+}
+
+// Whatever is kept, and however (copied, or in place; tagged or implied):
+// every kept record comes out once, with its resource, scope, attributes
+// and tag, in order among the records of its scope and tag, and nothing
+// else does; a copying walk leaves its source as it was.
+func TestEveryWalkHoldsExactlyTheKeptRecords(t *testing.T) {
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewPCG(seed, 0))
+	for range 500 {
+		src := randomSource(rng)
+		tags := randomTags(rng, src)
+		want := map[string][]string{}
+		for _, rec := range kept(src) {
+			f := strings.Fields(rec) // the source's own tag is no record's
+			if tag, ok := tags[f[4]]; ok {
+				f[3] = tag
+				key := f[0] + " " + f[2] + " " + tag
+				want[key] = append(want[key], strings.Join(f, " "))
+			}
+		}
+		for _, tagged := range []bool{false, true} {
+			before := marshal(t, src)
+			var k walker = NewKept(src, "dest", "d")
+			if tagged {
+				k = NewKeptTagged("dest")
+			}
+			copied := walk(k, src, tags)
+			require.Equal(t, want, byTag(copied), "seed %d tagged %v", seed, tagged)
+			require.Equal(t, before, marshal(t, src), "seed %d: a copying walk never modifies its source", seed)
+
+			owned := plog.NewLogs()
+			src.CopyTo(owned)
+			inPlace := walk(NewInPlace(owned, "dest", "d", tagged), owned, tags)
+			require.True(t, same(inPlace, owned), "seed %d: in place", seed)
+			require.Equal(t, want, byTag(inPlace), "seed %d tagged %v", seed, tagged)
+			for _, rl := range inPlace.ResourceLogs().All() {
+				require.NotZero(t, rl.ScopeLogs().Len(), "seed %d: no resource left empty", seed)
+				for _, sl := range rl.ScopeLogs().All() {
+					require.NotZero(t, sl.LogRecords().Len(), "seed %d: no scope left empty", seed)
+					_, hasTag := sl.Scope().Attributes().Get("dest")
+					require.True(t, hasTag || !tagged, "seed %d: every scope tagged when asked", seed)
+				}
+			}
+		}
+	}
+}
+
+// In place, a kept record is not copied: it is the very record of the
+// source, and nothing but a split scope allocates a new one.
+func TestInPlaceKeepsTheSourcesOwnRecords(t *testing.T) {
+	src := source()
+	db := src.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords()
+	first := db.At(0)
+	tags := map[string]string{"checkout/db/1": "x", "checkout/db/2": "y", "checkout/http/2": "d", "payments/db/2": "d"}
+	out := walk(NewInPlace(src, "dest", "d", false), src, tags)
+	assert.Equal(t, []string{"checkout db x: checkout/db/1", "checkout http -: checkout/http/2", "checkout db y: checkout/db/2",
+		"payments db -: payments/db/2"}, scopes(out))
+	assert.Equal(t, first, out.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0), "the same record, not a copy")
 }

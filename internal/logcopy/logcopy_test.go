@@ -133,3 +133,34 @@ func TestTaggedCopiesSplitAScopeByTagAndTagItOnce(t *testing.T) {
 		"payments": {"db": {"payments/db/2"}},
 	}, shape(t, plain.Logs()))
 }
+
+// A moving Builder gives what a copying one gives, and leaves each record
+// and scope it took empty in the source; resources it copies.
+func TestAMovingBuilderGivesWhatACopyingOneGives(t *testing.T) {
+	chosen := map[string]string{"checkout/db/1": "a", "checkout/db/2": "b", "payments/http/1": "a", "payments/http/2": "a"}
+	build := func(b *Builder, src plog.Logs) plog.Logs {
+		for _, rl := range src.ResourceLogs().All() {
+			for n, sl := range rl.ScopeLogs().All() {
+				if n == 1 && rl.Resource().Attributes().AsRaw()["service.name"] == "payments" {
+					b.AppendScope(rl, sl, "whole")
+					continue
+				}
+				for _, lr := range sl.LogRecords().All() {
+					if tag, ok := chosen[lr.Body().Str()]; ok {
+						b.AppendTagged(rl, sl, lr, tag)
+					}
+				}
+			}
+		}
+		return b.Logs()
+	}
+	src := source()
+	copied := build(NewTagged("dest"), src)
+	moved := build(NewTagged("dest").Moving(), src)
+	assert.Equal(t, marshal(t, copied), marshal(t, moved))
+	assert.Equal(t, map[string]map[string][]string{
+		"checkout": {"db": {"", ""}, "http": {"checkout/http/1", "checkout/http/2"}},
+		"payments": {"db": {"payments/db/1", "payments/db/2"}},
+	}, shape(t, src), "the records taken are empty in the source, the scope taken whole has none left")
+	assert.Equal(t, "checkout", src.ResourceLogs().At(0).Resource().Attributes().AsRaw()["service.name"], "resources are copied")
+}

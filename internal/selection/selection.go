@@ -89,6 +89,19 @@ func New(cfg Config, set component.TelemetrySettings) (*Selector, error) {
 	return s, nil
 }
 
+// Output says what Select may do with its input and how it hands on what
+// it keeps.
+type Output struct {
+	// Owned: the input is the caller's to take apart, as a consumer that
+	// declares MutatesData gets its own copy from the pipeline. Select
+	// then removes from it what it does not keep and returns it, tagged,
+	// instead of copying what it keeps.
+	Owned bool
+	// Tagged: every scope handed on names its destination; Select never
+	// hands on an untagged input for the default destination.
+	Tagged bool
+}
+
 // Select returns the records that go to Slack, and how many records it
 // dropped. ld is never modified. When it keeps every record of ld for the
 // default destination it returns ld itself (untagged: see DestinationOf),
@@ -98,16 +111,31 @@ func New(cfg Config, set component.TelemetrySettings) (*Selector, error) {
 // below the minimum severity cost one comparison; a condition that reads
 // only the resource is evaluated once per resource.
 func (s *Selector) Select(ctx context.Context, ld plog.Logs) (kept plog.Logs, filtered int) {
-	return s.selectInto(ctx, ld, logcopy.NewKept(ld, DestinationAttribute, s.defaultDestination))
+	return s.SelectFor(ctx, ld, Output{})
 }
 
-// SelectCopies is Select for a caller that reads each record's destination
-// with Destination alone: it always returns copies, every scope tagged.
-func (s *Selector) SelectCopies(ctx context.Context, ld plog.Logs) (kept plog.Logs, filtered int) {
-	return s.selectInto(ctx, ld, logcopy.NewKeptCopies(DestinationAttribute))
+// SelectFor is Select with what out allows and asks for.
+func (s *Selector) SelectFor(ctx context.Context, ld plog.Logs, out Output) (kept plog.Logs, filtered int) {
+	var w walk
+	switch {
+	case out.Owned:
+		w = logcopy.NewInPlace(ld, DestinationAttribute, s.defaultDestination, out.Tagged)
+	case out.Tagged:
+		w = logcopy.NewKeptTagged(DestinationAttribute)
+	default:
+		w = logcopy.NewKept(ld, DestinationAttribute, s.defaultDestination)
+	}
+	return s.selectInto(ctx, ld, w)
 }
 
-func (s *Selector) selectInto(ctx context.Context, ld plog.Logs, out *logcopy.Kept) (kept plog.Logs, filtered int) {
+// walk gathers the records a selection keeps: logcopy's Kept or InPlace.
+type walk interface {
+	Scope(rl plog.ResourceLogs, sl plog.ScopeLogs)
+	Keep(i int, lr plog.LogRecord, tag string)
+	Logs() plog.Logs
+}
+
+func (s *Selector) selectInto(ctx context.Context, ld plog.Logs, out walk) (kept plog.Logs, filtered int) {
 	eval := evaluation{ctx: ctx, logger: s.logger, resource: make([]uint8, s.resourceSlots), resolved: make([]string, len(s.routes))}
 	for _, rl := range ld.ResourceLogs().All() {
 		eval.newResource(rl)

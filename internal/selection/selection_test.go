@@ -3,7 +3,9 @@ package selection
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -264,8 +266,9 @@ func TestResolvedRoutesNameTheirDestinationPerRecordOrPerResource(t *testing.T) 
 
 // Select keeps a batch whose every record goes to the default destination
 // by handing on the batch itself: nothing copied, nothing tagged. Any other
-// batch is copied and each copied scope tagged; SelectCopies always copies.
-// The input is never modified.
+// batch is copied and each copied scope tagged; a Tagged output is always
+// a copy. The input is never modified unless owned (see
+// TestAnOwnedInputIsSelectedAsACopiedOneWouldBe).
 func TestSelectHandsOnItsInputOnlyWhenItKeepsAllOfItForTheDefault(t *testing.T) {
 	s := newSelector(t, Config{
 		MinSeverity:        plog.SeverityNumberError,
@@ -292,11 +295,7 @@ func TestSelectHandsOnItsInputOnlyWhenItKeepsAllOfItForTheDefault(t *testing.T) 
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			before := marshal(t, tt.in)
-			selectFn := s.Select
-			if tt.copies {
-				selectFn = s.SelectCopies
-			}
-			kept, _ := selectFn(context.Background(), tt.in)
+			kept, _ := s.SelectFor(context.Background(), tt.in, Output{Tagged: tt.copies})
 			assert.Equal(t, tt.shared, same(kept, tt.in), "the input itself")
 			assert.Equal(t, tt.want, bodies(s, kept))
 			if !tt.shared {
@@ -368,5 +367,89 @@ func TestAProducersOwnDestinationAttributeIsIgnored(t *testing.T) {
 			assert.Equal(t, tc.wantFiltered, filtered)
 			assert.Equal(t, tc.want, bodies(s, kept))
 		})
+	}
+}
+
+// randomLogs is up to 6 resources (service s0–s3, env prod or dev) of up to
+// 3 scopes of up to 6 records of random severity, some with a team
+// attribute, every body unique.
+func randomLogs(rng *rand.Rand) plog.Logs {
+	ld := plog.NewLogs()
+	n := 0
+	for range 1 + rng.IntN(6) {
+		rl := ld.ResourceLogs().AppendEmpty()
+		rl.Resource().Attributes().PutStr("service.name", fmt.Sprintf("s%d", rng.IntN(4)))
+		rl.Resource().Attributes().PutStr("deployment.environment", []string{"prod", "dev"}[rng.IntN(2)])
+		for range rng.IntN(4) {
+			sl := rl.ScopeLogs().AppendEmpty()
+			sl.Scope().SetName(fmt.Sprintf("scope%d", rng.IntN(3)))
+			for range rng.IntN(7) {
+				lr := sl.LogRecords().AppendEmpty()
+				lr.SetSeverityNumber([]plog.SeverityNumber{plog.SeverityNumberInfo, plog.SeverityNumberError, plog.SeverityNumberFatal}[rng.IntN(3)])
+				lr.Body().SetStr(fmt.Sprintf("r%d", n))
+				if rng.IntN(2) == 0 {
+					lr.Attributes().PutStr("team", fmt.Sprintf("t%d", rng.IntN(3)))
+				}
+				n++
+			}
+		}
+	}
+	return ld
+}
+
+// records maps the body of each record of ld to its destination, resource,
+// scope and contents, as the exporter reads them.
+func records(s *Selector, ld plog.Logs) map[string]string {
+	out := map[string]string{}
+	for _, rl := range ld.ResourceLogs().All() {
+		for _, sl := range rl.ScopeLogs().All() {
+			for _, lr := range sl.LogRecords().All() {
+				out[lr.Body().Str()] = fmt.Sprintf("%s %v %s %s %v", s.DestinationOf(sl), rl.Resource().Attributes().AsRaw(),
+					sl.Scope().Name(), lr.SeverityNumber(), lr.Attributes().AsRaw())
+			}
+		}
+	}
+	return out
+}
+
+// An owned input, reduced in place rather than copied, gives what a copied
+// one gives, whatever is kept and wherever it goes.
+func TestAnOwnedInputIsSelectedAsACopiedOneWouldBe(t *testing.T) {
+	teamOrService := func(rl plog.ResourceLogs, lr plog.LogRecord) string {
+		if v, ok := lr.Attributes().Get("team"); ok {
+			return "team-" + v.Str()
+		}
+		v, _ := rl.Resource().Attributes().Get("service.name")
+		return "svc-" + v.Str()
+	}
+	envOf := func(rl plog.ResourceLogs, _ plog.LogRecord) string {
+		v, _ := rl.Resource().Attributes().Get("deployment.environment")
+		return "env-" + v.Str()
+	}
+	s := newSelector(t, Config{
+		MinSeverity: plog.SeverityNumberError,
+		Exclude:     []string{`resource.attributes["service.name"] == "s3" and severity_number < SEVERITY_NUMBER_FATAL`},
+		Routes: []Route{
+			{Condition: `attributes["team"] == "t0"`, Destination: "t0"},
+			{Condition: `severity_number >= SEVERITY_NUMBER_FATAL`, Resolve: teamOrService},
+			{Condition: `resource.attributes["service.name"] == "s2"`, Resolve: envOf, PerResource: true},
+		},
+		DefaultDestination: "d",
+	})
+	seed := uint64(time.Now().UnixNano())
+	t.Logf("seed %d", seed)
+	rng := rand.New(rand.NewPCG(seed, 0))
+	for range 300 {
+		in := randomLogs(rng)
+		for _, tagged := range []bool{false, true} {
+			owned := plog.NewLogs()
+			in.CopyTo(owned)
+			copied, filteredCopied := s.SelectFor(context.Background(), in, Output{Tagged: tagged})
+			want := records(s, copied)
+			moved, filteredMoved := s.SelectFor(context.Background(), owned, Output{Owned: true, Tagged: tagged})
+			require.Equal(t, want, records(s, moved), "seed %d tagged %v", seed, tagged)
+			require.Equal(t, filteredCopied, filteredMoved, "seed %d", seed)
+			require.Equal(t, in.LogRecordCount(), copied.LogRecordCount()+filteredCopied, "seed %d: every record kept or counted", seed)
+		}
 	}
 }
