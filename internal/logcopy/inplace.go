@@ -104,6 +104,7 @@ func (k *InPlace) Logs() plog.Logs {
 // one, moves those kept with other tags to new scopes, and tags s.
 func (k *InPlace) reduce(s walkedScope) {
 	records := s.sl.LogRecords()
+	before := records.Len()
 	switch {
 	case s.kept == 0:
 		// Emptied at once, for Logs to remove: the scratch scope takes
@@ -124,7 +125,22 @@ func (k *InPlace) reduce(s walkedScope) {
 	default:
 		k.split(s, k.kept[s.listed:s.listed+s.kept])
 	}
+	compact(records, before)
 	k.tag(s.sl, s.tag)
+}
+
+// compact gives records an array of their own size when fewer than a
+// quarter of those it held are left: RemoveIf keeps the array, and a
+// batch waiting in the queue for one kept record should not hold the slots
+// of the thousands dropped around it.
+func compact(records plog.LogRecordSlice, before int) {
+	if records.Len()*4 >= before {
+		return
+	}
+	fresh := plog.NewLogRecordSlice()
+	fresh.EnsureCapacity(records.Len())
+	records.MoveAndAppendTo(fresh) // copies the pointers into fresh's array
+	fresh.MoveAndAppendTo(records) // hands that array back
 }
 
 // split leaves in scope s the records of kept whose tag is s.tag, moving

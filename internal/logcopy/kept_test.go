@@ -3,6 +3,7 @@ package logcopy
 import (
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -390,4 +391,37 @@ func TestInPlaceKeepsTheSourcesOwnRecords(t *testing.T) {
 	assert.Equal(t, []string{"checkout db x: checkout/db/1", "checkout http -: checkout/http/2", "checkout db y: checkout/db/2",
 		"payments db -: payments/db/2"}, scopes(out))
 	assert.Equal(t, first, out.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0), "the same record, not a copy")
+}
+
+// In place, a scope of which few records are kept does not keep holding
+// the slots of the others: 20 batches of 50,000 records, one kept in each,
+// hold little memory once reduced (each array of slots alone is 400 KB).
+func TestInPlaceLeavesNoLargeArrayBehindAFewKeptRecords(t *testing.T) {
+	heap := func() uint64 {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	batches := make([]plog.Logs, 20)
+	start := heap()
+	for n := range batches {
+		src := plog.NewLogs()
+		records := src.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords()
+		for range 50_000 {
+			records.AppendEmpty()
+		}
+		records.At(7).Body().SetStr("kept")
+		k := NewInPlace(src, "dest", "d", false)
+		k.Scope(src.ResourceLogs().At(0), src.ResourceLogs().At(0).ScopeLogs().At(0))
+		k.Keep(7, records.At(7), "d")
+		batches[n] = k.Logs()
+	}
+	held := max(heap(), start) - start
+	for _, b := range batches {
+		require.Equal(t, 1, b.LogRecordCount())
+		require.Equal(t, "kept", b.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0).Body().Str())
+	}
+	assert.Less(t, held, uint64(2<<20), "20 reduced batches hold %d bytes", held)
+	runtime.KeepAlive(batches)
 }
