@@ -65,7 +65,7 @@ type slackExporter struct {
 	// persistentQueue: sending_queue.storage is set.
 	persistentQueue bool
 	// ownsInput: the pipeline hands this exporter its own copy of what it
-	// consumes (see createLogs), so selection moves kept records out of it.
+	// consumes (see createLogs), so selection reduces it in place.
 	ownsInput bool
 	// api is the Web API client (token mode), set at start.
 	api *slackclient.WebAPI
@@ -292,11 +292,11 @@ func (e *slackExporter) shutdown(ctx context.Context) error {
 // selectRecords is the pre-queue path: it runs for every record the
 // collector receives.
 func (e *slackExporter) selectRecords(ctx context.Context, ld plog.Logs) plog.Logs {
-	// Select may hand on a batch kept whole for the default destination
-	// untagged, read as the default when pushed. A persistent queue replays
-	// after a restart, when the default may be another one: what it holds
-	// must name its destination.
-	// Read-only data is never the exporter's to change, whatever it declared.
+	// Selection may hand on scopes for the default destination untagged,
+	// read as the default when pushed. A persistent queue replays after a
+	// restart, when the default may be another one: what it holds must name
+	// its destination. Read-only data is never the exporter's to change,
+	// whatever it declared.
 	owned := e.ownsInput && !ld.IsReadOnly()
 	kept, filtered := e.selector.SelectFor(ctx, ld, selection.Output{Owned: owned, Tagged: e.persistentQueue})
 	if filtered > 0 {

@@ -91,8 +91,8 @@ func createLogs(ctx context.Context, set exporter.Settings, cfg component.Config
 	// With batching on, exporterhelper declares that it mutates data (its
 	// batcher merges requests in place), whatever WithCapabilities says. The
 	// pipeline then hands this exporter a copy of its own whenever the data
-	// is shared, so selection may move kept records out of it rather than
-	// copy them: a second copy would buy nothing.
+	// is shared, so selection may reduce it in place rather than copy what
+	// it keeps: a second copy would buy nothing.
 	e.ownsInput = queued.Capabilities().MutatesData
 	return &selectingLogs{Logs: queued, exporter: e}, nil
 }

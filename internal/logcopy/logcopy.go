@@ -2,7 +2,8 @@
 // copying each resource and scope once, however many of its records are
 // chosen. The records themselves are copied, or moved when the caller owns
 // the source: moving a record costs one small allocation, where copying it
-// allocates its body and each attribute anew.
+// allocates its body and each attribute anew. A source the caller owns can
+// also be reduced in place to the chosen records (InPlace).
 package logcopy
 
 import "go.opentelemetry.io/collector/pdata/plog"
