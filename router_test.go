@@ -203,10 +203,12 @@ func TestRouterResolvesTemplatedChannelsPerRecord(t *testing.T) {
 
 // With a persistent queue, what is queued names its destination even when
 // the whole batch goes to the default one: after a restart the default may
-// be another channel. In memory, such a batch is handed on as it is.
+// be another channel. In memory, such a batch is handed on as it is. Alike
+// whether selection copies or works in place.
 func TestAPersistentQueueHoldsTheDestinationOfEveryRecord(t *testing.T) {
-	for _, persistent := range []bool{false, true} {
-		t.Run(fmt.Sprintf("storage=%v", persistent), func(t *testing.T) {
+	for _, tt := range []struct{ persistent, inPlace bool }{{false, false}, {true, false}, {false, true}, {true, true}} {
+		persistent := tt.persistent
+		t.Run(fmt.Sprintf("storage=%v/in_place=%v", persistent, tt.inPlace), func(t *testing.T) {
 			_, srv := emulator(t, nil)
 			cfg := tokenConfig(srv)
 			if persistent {
@@ -217,6 +219,7 @@ func TestAPersistentQueueHoldsTheDestinationOfEveryRecord(t *testing.T) {
 			}
 			e, err := newSlackExporter(cfg, exportertest.NewNopSettings(metadata.Type))
 			require.NoError(t, err)
+			e.ownsInput = tt.inPlace // as with batching on
 			in := errorRecords(3, func(i int) string { return "disk full " + strconv.Itoa(i) })
 			kept := e.selectRecords(context.Background(), in)
 			require.Equal(t, 3, kept.LogRecordCount())
