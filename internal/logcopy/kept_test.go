@@ -370,7 +370,14 @@ func TestEveryWalkHoldsExactlyTheKeptRecords(t *testing.T) {
 			require.Equal(t, want, byTag(inPlace), "seed %d tagged %v", seed, tagged)
 			for _, rl := range inPlace.ResourceLogs().All() {
 				require.NotZero(t, rl.ScopeLogs().Len(), "seed %d: no resource left empty", seed)
+				parts := map[string]bool{} // a scope's records of one tag stay in one scope
 				for _, sl := range rl.ScopeLogs().All() {
+					part := sl.Scope().Name() + " d"
+					if tag, ok := sl.Scope().Attributes().Get("dest"); ok {
+						part = sl.Scope().Name() + " " + tag.Str()
+					}
+					require.False(t, parts[part], "seed %d: %s split in two", seed, part)
+					parts[part] = true
 					require.NotZero(t, sl.LogRecords().Len(), "seed %d: no scope left empty", seed)
 					_, hasTag := sl.Scope().Attributes().Get("dest")
 					require.True(t, hasTag || !tagged, "seed %d: every scope tagged when asked", seed)
@@ -424,4 +431,24 @@ func TestInPlaceLeavesNoLargeArrayBehindAFewKeptRecords(t *testing.T) {
 	}
 	assert.Less(t, held, uint64(2<<20), "20 reduced batches hold %d bytes", held)
 	runtime.KeepAlive(batches)
+}
+
+// In place, a scope kept whole costs nothing per record: the walk notes a
+// run, not each record.
+func TestInPlaceNotesAScopeKeptWholeAsARun(t *testing.T) {
+	src := plog.NewLogs()
+	rl := src.ResourceLogs().AppendEmpty()
+	sl := rl.ScopeLogs().AppendEmpty()
+	for range 1_000 {
+		sl.LogRecords().AppendEmpty()
+	}
+	allocs := testing.AllocsPerRun(10, func() {
+		k := NewInPlace(src, "dest", "d", false)
+		k.Scope(rl, sl)
+		for i, lr := range sl.LogRecords().All() {
+			k.Keep(i, lr, "d")
+		}
+		require.Equal(t, 1_000, k.Logs().LogRecordCount())
+	})
+	assert.LessOrEqual(t, allocs, 3.0, "a constant per walk, none per record")
 }
