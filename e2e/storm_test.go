@@ -508,7 +508,8 @@ type shownEntry struct {
 
 var (
 	// "*ERROR* · checkout · ×1,234 · quiet since 14:05 UTC, 1,234 in total"
-	entryTitle = regexp.MustCompile(`^\*([A-Z]+)\* · (.*?)(?: · ×([0-9,]+))?(?: · quiet since \d\d:\d\d UTC, ([0-9,]+) in total)?$`)
+	// (the time is "Dec 1 23:58 UTC" when it is not today's)
+	entryTitle = regexp.MustCompile(`^\*([A-Z]+)\* · (.*?)(?: · ×([0-9,]+))?(?: · quiet since (?:[A-Z][a-z]{2} \d{1,2} )?\d\d:\d\d UTC, ([0-9,]+) in total)?$`)
 	foldLine   = regexp.MustCompile(`^➕ ([0-9,]+) more records in ([0-9,]+) groups, folded`)
 	// "🔴 ERROR in checkout", "🔴 1,234 error records from a, b", "🔴 1,234 records from a, b"
 	headerCount = regexp.MustCompile(`^\S+ (?:[A-Z]+ in |([0-9,]+) (?:[a-z]+ )?records from )`)

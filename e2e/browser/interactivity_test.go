@@ -90,7 +90,7 @@ func TestInboxMuteFromThePage(t *testing.T) {
 	p.waitUntil(t, 20*time.Second, `(() => {
 		const m = document.querySelector(`+js(msg)+`);
 		if (!m) return 'the message is gone';
-		if (!/🔇 muted by @U0EMULATOR until \d\d:\d\d UTC/.test(m.textContent)) return 'the entry shows ' + m.textContent;
+		if (!/🔇 muted by @U0EMULATOR until ([A-Z][a-z]{2} \d{1,2} )?\d\d:\d\d UTC/.test(m.textContent)) return 'the entry shows ' + m.textContent;
 		if (!m.textContent.includes('(edited)')) return 'not marked (edited): ' + m.textContent;
 		return m.querySelector(`+js(entry+` button.option[data-value="unmute"]`)+`) ? '' : 'the menu offers no Unmute: ' + m.textContent;
 	})()`)

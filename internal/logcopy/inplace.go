@@ -7,8 +7,9 @@ import "go.opentelemetry.io/collector/pdata/plog"
 // copying what is kept, it removes from src what is not, tags scopes where
 // they are, and returns src. A kept record costs no allocation; only a
 // scope whose records go to several tags is split, its records for the
-// other tags moved to a new scope per tag (appended to the resource, so
-// the order of records is kept within each tag, not across tags).
+// other tags moved to a new scope per tag, appended to the resource: the
+// records of one tag keep their order within each source scope, not
+// across scopes.
 //
 // The walk only notes what it keeps; src changes when Logs is called, so
 // the caller may read every record of src until then.
