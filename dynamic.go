@@ -210,6 +210,9 @@ func (d *destination) reroute(ctx context.Context, err error, shares []*share) {
 		// counts them.
 		s.notOn = nil
 	}
+	// What is muted in the default channel stays out of it, whichever
+	// channel it was meant for.
+	shares = rd.withoutMuted(ctx, shares)
 	if rd.threaded() {
 		rd.deliverThreaded(ctx, shares)
 		return

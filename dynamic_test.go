@@ -558,3 +558,33 @@ func TestConcurrentPushesToManyChannelsKeepBoundedStateAndLoseNothing(t *testing
 	}
 	assert.Equal(t, workers*pushes, shared, "the shared channel shows every record once")
 }
+
+// An error muted in the default channel stays out of it when it comes
+// rerouted there from a templated channel Slack refuses: the reroute leaves
+// out what is muted where it lands, as any delivery does.
+func TestAReroutedRecordMutedInTheDefaultChannelIsNotShown(t *testing.T) {
+	emu, srv := emulator(t, nil)
+	require.NoError(t, emu.SetChannel("#gone-alerts", slackemu.ChannelMissing))
+	o := observe(t)
+	e := started(t, withInteractivity(teamConfig(srv, true), nil), o.set)
+	now := time.Now()
+	e.now = func() time.Time { return now }
+
+	send(t, e, teamLogs("gone", "disk full"))
+	msg, menu := liveMessage(t, emu)
+	require.Contains(t, shown(t, msg), "↪ meant for #gone-alerts")
+	require.NoError(t, clickOn(t, e, msg, menu, menu.options["Mute 1h"], "U0ONCALL"))
+	eventually(t, func() bool {
+		m, _ := liveMessage(t, emu)
+		return strings.Contains(shown(t, m), "🔇 muted by <@U0ONCALL>")
+	}, "the entry shows the mute")
+	posts := len(emu.Messages())
+
+	// Past the memory of the refusal, the templated channel is tried
+	// again, refused again, and its records rerouted again.
+	now = now.Add(failedChannelMemory + time.Second)
+	send(t, e, teamLogs("gone", "disk full", "disk full"))
+	assert.Equal(t, 2, emu.Stats().Destinations["#gone-alerts"].Requests, "Slack was asked again")
+	assert.Len(t, emu.Messages(), posts, "nothing new in the default channel while the error is muted there")
+	metadatatest.AssertEqualExporterSlackRecordsMuted(t, o.tel, []metricdata.DataPoint[int64]{{Value: 2}}, noTime...)
+}
