@@ -737,7 +737,7 @@ func TestWithBatchingTheExporterOwnsItsInputAndDeliversWhatItKeeps(t *testing.T)
 	require.NoError(t, err)
 	require.NoError(t, exp.Start(context.Background(), componenttest.NewNopHost()))
 	assert.True(t, exp.Capabilities().MutatesData, "the pipeline gives the exporter its own copy")
-	assert.True(t, exp.(*selectingLogs).exporter.ownsInput, "so selection moves what it keeps")
+	assert.True(t, exp.(*selectingLogs).exporter.ownsInput, "so selection works on it in place")
 
 	ld := plog.NewLogs()
 	for _, env := range []string{"dev", "prod", "dev"} {
