@@ -1,6 +1,10 @@
 package logcopy
 
-import "go.opentelemetry.io/collector/pdata/plog"
+import (
+	"slices"
+
+	"go.opentelemetry.io/collector/pdata/plog"
+)
 
 // InPlace is the walk of Kept for a source the caller owns, as a consumer
 // that declares MutatesData owns what the pipeline hands it: instead of
@@ -91,6 +95,12 @@ func (k *InPlace) tagIndex(tag string) int32 {
 
 // Logs ends the walk: src, reduced to what was kept.
 func (k *InPlace) Logs() plog.Logs {
+	if len(k.kept) == 0 && !slices.ContainsFunc(k.scopes, func(s walkedScope) bool { return s.kept > 0 }) {
+		// Nothing kept, as for most batches of a quiet collector: src
+		// is emptied at once, none of its records touched.
+		k.src.ResourceLogs().MoveAndAppendTo(plog.NewResourceLogsSlice())
+		return k.src
+	}
 	for _, s := range k.scopes {
 		k.reduce(s)
 	}
@@ -106,34 +116,73 @@ func (k *InPlace) Logs() plog.Logs {
 func (k *InPlace) reduce(s walkedScope) {
 	records := s.sl.LogRecords()
 	before := records.Len()
+	var listed []keptRecord // nil for a run
+	if s.listed >= 0 {
+		listed = k.kept[s.listed : s.listed+s.kept]
+	}
 	switch {
 	case s.kept == 0:
 		// Emptied at once, for Logs to remove: the scratch scope takes
 		// what it held.
-		if k.scratch == (plog.ScopeLogs{}) {
-			k.scratch = plog.NewScopeLogs()
-		}
-		s.sl.MoveTo(k.scratch)
+		s.sl.MoveTo(k.scratchScope())
 		return
-	case s.listed < 0:
-		if s.kept < records.Len() {
-			i := 0
-			records.RemoveIf(func(plog.LogRecord) bool {
-				i++
-				return i > s.kept
-			})
-		}
+	case s.kept*4 < before && oneTag(listed):
+		k.keepFew(s.sl, s.kept, listed)
+	case listed == nil:
+		i := 0
+		records.RemoveIf(func(plog.LogRecord) bool {
+			i++
+			return i > s.kept
+		})
 	default:
-		k.split(s, k.kept[s.listed:s.listed+s.kept])
+		k.split(s, listed)
+		compact(records, before)
 	}
-	compact(records, before)
 	k.tag(s.sl, s.tag)
 }
 
+// keepFew leaves in sl only its n kept records (its first n when listed is
+// nil), in an array of their size. The dropped records, most of the scope,
+// are left as they are: RemoveIf would clear each one, which costs more
+// than moving the few kept.
+func (k *InPlace) keepFew(sl plog.ScopeLogs, n int, listed []keptRecord) {
+	old := k.scratchScope()
+	sl.MoveTo(old)
+	old.Scope().MoveTo(sl.Scope())
+	sl.SetSchemaUrl(old.SchemaUrl())
+	from, to := old.LogRecords(), sl.LogRecords()
+	to.EnsureCapacity(n)
+	for j := range n {
+		i := j
+		if listed != nil {
+			i = int(listed[j].i)
+		}
+		from.At(i).MoveTo(to.AppendEmpty())
+	}
+}
+
+// scratchScope is where a scope's contents go to be dropped.
+func (k *InPlace) scratchScope() plog.ScopeLogs {
+	if k.scratch == (plog.ScopeLogs{}) {
+		k.scratch = plog.NewScopeLogs()
+	}
+	return k.scratch
+}
+
+// oneTag reports whether every record of listed has the tag of the first.
+func oneTag(listed []keptRecord) bool {
+	for _, r := range listed {
+		if r.tag != listed[0].tag {
+			return false
+		}
+	}
+	return true
+}
+
 // compact gives records an array of their own size when fewer than a
-// quarter of those it held are left: RemoveIf keeps the array, and a
-// batch waiting in the queue for one kept record should not hold the slots
-// of the thousands dropped around it.
+// quarter of those it held are left after a split: RemoveIf keeps the
+// array, and a batch waiting in the queue for one kept record should not
+// hold the slots of the thousands dropped around it.
 func compact(records plog.LogRecordSlice, before int) {
 	if records.Len()*4 >= before {
 		return

@@ -265,6 +265,8 @@ func randomSource(rng *rand.Rand) plog.Logs {
 		for s := range rng.IntN(5) {
 			sl := rl.ScopeLogs().AppendEmpty()
 			sl.Scope().SetName(fmt.Sprintf("scope%d", s))
+			sl.Scope().SetVersion(fmt.Sprintf("v%d", rng.IntN(3)))
+			sl.SetSchemaUrl(fmt.Sprintf("https://example.com/scope/%d", s))
 			if rng.IntN(5) == 0 {
 				sl.Scope().Attributes().PutStr("dest", "forged")
 			}
@@ -302,7 +304,8 @@ func randomTags(rng *rand.Rand, src plog.Logs) map[string]string {
 }
 
 // kept lists the records of ld in order as "service schema scope tag
-// body attributes", reading an untagged scope as the implied tag d.
+// body attributes scope-version@scope-schema", reading an untagged scope
+// as the implied tag d.
 func kept(ld plog.Logs) []string {
 	var out []string
 	for _, rl := range ld.ResourceLogs().All() {
@@ -313,8 +316,8 @@ func kept(ld plog.Logs) []string {
 				tag = v.Str()
 			}
 			for _, lr := range sl.LogRecords().All() {
-				out = append(out, fmt.Sprintf("%s %s %s %s %s %v", svc.Str(), rl.SchemaUrl(), sl.Scope().Name(), tag,
-					lr.Body().Str(), lr.Attributes().AsRaw()))
+				out = append(out, fmt.Sprintf("%s %s %s %s %s %v %s@%s", svc.Str(), rl.SchemaUrl(), sl.Scope().Name(), tag,
+					lr.Body().Str(), lr.Attributes().AsRaw(), sl.Scope().Version(), sl.SchemaUrl()))
 			}
 		}
 	}
@@ -401,8 +404,9 @@ func TestInPlaceKeepsTheSourcesOwnRecords(t *testing.T) {
 }
 
 // In place, a scope of which few records are kept does not keep holding
-// the slots of the others: 20 batches of 50,000 records, one kept in each,
-// hold little memory once reduced (each array of slots alone is 400 KB).
+// the slots of the others: 20 batches of 50,000 records, one or two kept in
+// each, hold little memory once reduced (each array of slots alone is
+// 400 KB), whether the scope keeps one tag or is split between two.
 func TestInPlaceLeavesNoLargeArrayBehindAFewKeptRecords(t *testing.T) {
 	heap := func() uint64 {
 		runtime.GC()
@@ -410,27 +414,31 @@ func TestInPlaceLeavesNoLargeArrayBehindAFewKeptRecords(t *testing.T) {
 		runtime.ReadMemStats(&m)
 		return m.HeapAlloc
 	}
-	batches := make([]plog.Logs, 20)
-	start := heap()
-	for n := range batches {
-		src := plog.NewLogs()
-		records := src.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords()
-		for range 50_000 {
-			records.AppendEmpty()
+	for _, tags := range [][]string{{"d"}, {"d", "x"}} {
+		batches := make([]plog.Logs, 20)
+		start := heap()
+		for n := range batches {
+			src := plog.NewLogs()
+			records := src.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords()
+			for range 50_000 {
+				records.AppendEmpty()
+			}
+			k := NewInPlace(src, "dest", "d", false)
+			k.Scope(src.ResourceLogs().At(0), src.ResourceLogs().At(0).ScopeLogs().At(0))
+			for j, tag := range tags {
+				records.At(7 + j).Body().SetStr("kept")
+				k.Keep(7+j, records.At(7+j), tag)
+			}
+			batches[n] = k.Logs()
 		}
-		records.At(7).Body().SetStr("kept")
-		k := NewInPlace(src, "dest", "d", false)
-		k.Scope(src.ResourceLogs().At(0), src.ResourceLogs().At(0).ScopeLogs().At(0))
-		k.Keep(7, records.At(7), "d")
-		batches[n] = k.Logs()
+		held := max(heap(), start) - start
+		for _, b := range batches {
+			require.Equal(t, len(tags), b.LogRecordCount())
+			require.Equal(t, "kept", b.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0).Body().Str())
+		}
+		assert.Less(t, held, uint64(2<<20), "tags %v: 20 reduced batches hold %d bytes", tags, held)
+		runtime.KeepAlive(batches)
 	}
-	held := max(heap(), start) - start
-	for _, b := range batches {
-		require.Equal(t, 1, b.LogRecordCount())
-		require.Equal(t, "kept", b.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0).Body().Str())
-	}
-	assert.Less(t, held, uint64(2<<20), "20 reduced batches hold %d bytes", held)
-	runtime.KeepAlive(batches)
 }
 
 // In place, a scope kept whole costs nothing per record: the walk notes a
