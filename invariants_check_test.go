@@ -476,8 +476,17 @@ func (w *world) compareVersions(m slackemu.Message, i int, prev, cur shownMessag
 // there); the tick must not call them quiet if that push's clock was less
 // than quiet_after before the tick's.
 func (w *world) checkQuietMarks(msgs []slackemu.Message) {
+	newQuietMarks(msgs, w.permanent, func(m slackemu.Message, v slackemu.Version, marker string) {
+		w.checkQuietMark(m.Channel, marker, v.Seq)
+	})
+}
+
+// newQuietMarks calls mark for each line that a version of a top-level
+// message outside the skipped channels marks quiet, the version before not.
+// A version that cannot be read ends the walk (check 1 reports it).
+func newQuietMarks(msgs []slackemu.Message, skip map[string]bool, mark func(m slackemu.Message, v slackemu.Version, marker string)) {
 	for _, m := range msgs {
-		if m.ThreadTS != "" || w.permanent[m.Channel] {
+		if m.ThreadTS != "" || skip[m.Channel] {
 			continue
 		}
 		var prev shownMessage
@@ -489,7 +498,7 @@ func (w *world) checkQuietMarks(msgs []slackemu.Message) {
 			if i > 0 && len(prev.entries) == len(s.entries) {
 				for j, e := range s.entries {
 					if e.quiet && !prev.entries[j].quiet {
-						w.checkQuietMark(m.Channel, e.marker, v.Seq)
+						mark(m, v, e.marker)
 					}
 				}
 			}

@@ -671,31 +671,21 @@ func (f *fleetRun) quietTick(ctx context.Context, g *fleetGateway) {
 // owner until nothing is, as Kafka would once Slack recovers.
 func (f *fleetRun) drain() {
 	f.emu.ClearFaults()
-	stuckSince, least := time.Now(), -1
-	for {
+	drainRounds(f.t, func() (int, func()) {
 		queue := f.takeQueue()
 		records := 0
 		for _, p := range queue {
 			records += p.ld.LogRecordCount()
 		}
-		if records == 0 {
-			return
+		return records, func() {
+			var wg sync.WaitGroup
+			for _, p := range queue {
+				g := f.gws[f.owner[p.channel]]
+				wg.Go(func() { f.pushKept(context.Background(), g, p.channel, p.ld) })
+			}
+			wg.Wait()
 		}
-		if least < 0 || records < least {
-			stuckSince, least = time.Now(), records
-		}
-		if time.Since(stuckSince) > 20*time.Second {
-			f.t.Errorf("check 1: %d records still handed back after 20s of a healthy Slack without progress", records)
-			return
-		}
-		time.Sleep(200 * time.Millisecond)
-		var wg sync.WaitGroup
-		for _, p := range queue {
-			g := f.gws[f.owner[p.channel]]
-			wg.Go(func() { f.pushKept(context.Background(), g, p.channel, p.ld) })
-		}
-		wg.Wait()
-	}
+	})
 }
 
 // check runs the promises of TestDeliveryInvariants that hold for a fleet,
@@ -1133,45 +1123,29 @@ func (f *fleetRun) checkHandovers(msgs []slackemu.Message, calls []slackemu.Call
 // there that ended before the mark was decided (at most a timeout before
 // v) and started less than quiet_after before v.
 func (f *fleetRun) checkLoopQuietMarks(msgs []slackemu.Message, calls []slackemu.Call) {
-	for _, m := range msgs {
-		if m.ThreadTS != "" || f.permanent[m.Channel] {
-			continue
-		}
-		var prev shownMessage
-		for i, v := range m.History {
-			s, err := parseShown(v.Blocks)
-			if err != nil {
+	newQuietMarks(msgs, f.permanent, func(m slackemu.Message, v slackemu.Version, marker string) {
+		for _, p := range f.pushes {
+			f.checks++
+			if p.ok && p.markers[m.Channel+" "+marker] && p.ended.Before(v.At.Add(-f.cfg.Timeout)) && v.At.Sub(p.fake) < f.cfg.Threads.QuietAfter {
+				writer, owner := f.writerOf(m, v, calls), f.ownerAt(m.Channel, v.At)
+				if f.knownRace(writer, m, v.At, calls) {
+					// KNOWN RACE (documented): between a former
+					// owner's read-back and its redraw (a quiet
+					// mark), the current owner delivered there;
+					// the mark goes out from the copy read back.
+					// Tolerated here only, counted and reported.
+					f.stats.knownRace++
+					f.t.Logf("known race, seed %d: %s in %s marked quiet by %s, the former owner, at %s; %s (the owner) delivered it %s before",
+						f.seed, marker, m.Channel, writer.name, v.At.Format("15:04:05.000"), nameOf(owner), v.At.Sub(p.fake).Round(time.Millisecond))
+					return
+				}
+				f.fail("check 5: %s in %s marked quiet by %s at %s (the channel's owner then: %s), %s after a push delivered it",
+					marker, m.Channel, nameOf(writer), v.At.Format("15:04:05.000"), nameOf(f.ownerAt(m.Channel, v.At)),
+					v.At.Sub(p.fake).Round(time.Millisecond))
 				return
 			}
-			for j, e := range s.entries {
-				if i == 0 || len(prev.entries) != len(s.entries) || !e.quiet || prev.entries[j].quiet {
-					continue
-				}
-				for _, p := range f.pushes {
-					f.checks++
-					if p.ok && p.markers[m.Channel+" "+e.marker] && p.ended.Before(v.At.Add(-f.cfg.Timeout)) && v.At.Sub(p.fake) < f.cfg.Threads.QuietAfter {
-						writer, owner := f.writerOf(m, v, calls), f.ownerAt(m.Channel, v.At)
-						if f.knownRace(writer, m, v.At, calls) {
-							// KNOWN RACE (documented): between a former
-							// owner's read-back and its redraw (a quiet
-							// mark), the current owner delivered there;
-							// the mark goes out from the copy read back.
-							// Tolerated here only, counted and reported.
-							f.stats.knownRace++
-							f.t.Logf("known race, seed %d: %s in %s marked quiet by %s, the former owner, at %s; %s (the owner) delivered it %s before",
-								f.seed, e.marker, m.Channel, writer.name, v.At.Format("15:04:05.000"), nameOf(owner), v.At.Sub(p.fake).Round(time.Millisecond))
-							break
-						}
-						f.fail("check 5: %s in %s marked quiet by %s at %s (the channel's owner then: %s), %s after a push delivered it",
-							e.marker, m.Channel, nameOf(writer), v.At.Format("15:04:05.000"), nameOf(f.ownerAt(m.Channel, v.At)),
-							v.At.Sub(p.fake).Round(time.Millisecond))
-						break
-					}
-				}
-			}
-			prev = s
 		}
-	}
+	})
 }
 
 // knownRace reports whether a version of m that Slack applied at t, written

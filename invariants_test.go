@@ -768,13 +768,30 @@ func (w *world) restart() {
 // queue would once Slack recovers. Each round must deliver something.
 func (w *world) drain() {
 	w.emu.ClearFaults()
-	stuckSince, least := time.Now(), -1
-	for {
+	drainRounds(w.t, func() (int, func()) {
 		pending := w.takePending()
 		records := 0
 		for _, ld := range pending {
 			records += ld.LogRecordCount()
 		}
+		e := w.current()
+		return records, func() {
+			var wg sync.WaitGroup
+			for _, ld := range pending {
+				wg.Go(func() { w.pushKept(e, ld) })
+			}
+			wg.Wait()
+		}
+	})
+}
+
+// drainRounds pushes again, a round every 200 ms, what take hands back (its
+// records, and how to push them all), until nothing is: check 1 fails when
+// 20 s pass without fewer records handed back than ever before.
+func drainRounds(t testing.TB, take func() (records int, push func())) {
+	stuckSince, least := time.Now(), -1
+	for {
+		records, push := take()
 		if records == 0 {
 			return
 		}
@@ -782,15 +799,10 @@ func (w *world) drain() {
 			stuckSince, least = time.Now(), records
 		}
 		if time.Since(stuckSince) > 20*time.Second {
-			w.t.Errorf("check 1: %d records still handed back after 20s of a healthy Slack without progress", records)
+			t.Errorf("check 1: %d records still handed back after 20s of a healthy Slack without progress", records)
 			return
 		}
 		time.Sleep(200 * time.Millisecond)
-		var wg sync.WaitGroup
-		e := w.current()
-		for _, ld := range pending {
-			wg.Go(func() { w.pushKept(e, ld) })
-		}
-		wg.Wait()
+		push()
 	}
 }
